@@ -1,0 +1,88 @@
+"""The composition root: the lifespan opens the producer and Okta client and runs the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from onboarding_events import (
+    HR_USERS_DLQ_TOPIC,
+    HR_USERS_TOPIC,
+    USERS_ENRICHED_TOPIC,
+    HrUserUpserted,
+    UserEnriched,
+    kafka_headers,
+)
+from onboarding_runtime.health import health_router
+from onboarding_runtime.kafka import ConsumerRunner, EventProducer, PermanentError
+from onboarding_runtime.kafka.consumer import Record
+from onboarding_runtime.kafka.dead_letter import dead_letter_to
+from pydantic import ValidationError
+
+from enrich_service.handlers import on_hr_user_upserted
+from enrich_service.okta import Okta, OktaClient
+from enrich_service.settings import Settings
+
+
+def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
+    producer = EventProducer(
+        settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
+    )
+    okta_client = okta or OktaClient.build(
+        settings.okta_org_url,
+        settings.okta_api_token.get_secret_value(),
+        timeout_s=settings.okta_timeout_s,
+    )
+
+    async def publish(event: UserEnriched) -> None:
+        await producer.publish(
+            USERS_ENRICHED_TOPIC,
+            key=event.subject,
+            value=event.to_json(),
+            headers=kafka_headers(),
+        )
+
+    async def handle(record: Record) -> None:
+        try:
+            event = HrUserUpserted.from_json(record.value or b"")
+        except ValidationError as exc:
+            raise PermanentError(
+                f"invalid HR event: {exc.error_count()} errors", code="invalid_event"
+            ) from exc
+        await on_hr_user_upserted(event, okta=okta_client, publish=publish, hr_offset=record.offset)
+
+    runner = ConsumerRunner(
+        name="enrich",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.enrich_group_id,
+        topics=[HR_USERS_TOPIC],
+        handler=handle,
+        dead_letter=dead_letter_to(producer, HR_USERS_DLQ_TOPIC),
+        concurrency=settings.enrich_concurrency,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await producer.start()
+        task = asyncio.create_task(runner.run(), name="enrich-consumer")
+        try:
+            yield
+        finally:
+            runner.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await producer.stop()
+            if isinstance(okta_client, OktaClient):
+                await okta_client.aclose()
+
+    async def consumer_ready() -> bool:
+        return runner.healthy()
+
+    app = FastAPI(title="enrich-service", version="1.0.0", lifespan=lifespan)
+    app.include_router(
+        health_router(lambda: {"kafka": producer.healthy, "consumer": consumer_ready})
+    )
+    return app

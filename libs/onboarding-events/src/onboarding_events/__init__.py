@@ -1,0 +1,47 @@
+"""The public event contract: CloudEvent envelope, HR and enriched-user models, topic names."""
+
+from onboarding_events.cloudevent import (
+    CONTENT_TYPE,
+    CONTENT_TYPE_HEADER,
+    CloudEvent,
+    header_map,
+    kafka_headers,
+    new_event_id,
+)
+from onboarding_events.enriched import (
+    USER_ENRICHED,
+    USERS_ENRICHED_TOPIC,
+    EnrichedUser,
+    UserEnriched,
+    is_onboarded,
+    unique_in_order,
+)
+from onboarding_events.hr import (
+    HR_USER_UPSERTED,
+    HR_USERS_DLQ_TOPIC,
+    HR_USERS_TOPIC,
+    HrUser,
+    HrUserUpserted,
+    is_valid_employee_id,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "CONTENT_TYPE_HEADER",
+    "HR_USERS_DLQ_TOPIC",
+    "HR_USERS_TOPIC",
+    "HR_USER_UPSERTED",
+    "USERS_ENRICHED_TOPIC",
+    "USER_ENRICHED",
+    "CloudEvent",
+    "EnrichedUser",
+    "HrUser",
+    "HrUserUpserted",
+    "UserEnriched",
+    "header_map",
+    "is_onboarded",
+    "is_valid_employee_id",
+    "kafka_headers",
+    "new_event_id",
+    "unique_in_order",
+]

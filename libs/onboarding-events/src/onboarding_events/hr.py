@@ -1,0 +1,74 @@
+"""The HR record the webhook accepts and the `hr.user.upserted` event that carries it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from onboarding_events.cloudevent import CloudEvent
+
+HR_USERS_TOPIC = "hr.users.v1"
+HR_USERS_DLQ_TOPIC = "hr.users.v1.dlq"
+HR_USER_UPSERTED = "hr.user.upserted"
+
+EMPLOYEE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+_EMPLOYEE_ID = re.compile(EMPLOYEE_ID_PATTERN)
+
+
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return value  # kept as given; compared case-insensitively downstream
+
+
+def is_valid_employee_id(value: str) -> bool:
+    return bool(_EMPLOYEE_ID.fullmatch(value))
+
+
+EmployeeId = Annotated[str, StringConstraints(pattern=EMPLOYEE_ID_PATTERN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
+]
+
+
+class HrUser(BaseModel):
+    """One employee as the HR system describes them. Unknown fields are ignored."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "employee_id": "12345",
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "preferred_name": "Janey",
+                    "email": "jane.doe@example.com",
+                    "title": "Software Engineer",
+                    "department": "Engineering",
+                    "start_date": "2024-01-15",
+                }
+            ]
+        },
+    )
+
+    employee_id: EmployeeId
+    first_name: Name
+    last_name: Name
+    preferred_name: Name | None = None
+    email: Email
+    title: OptionalText | None = None
+    department: OptionalText | None = None
+    start_date: date | None = Field(default=None, description="ISO 8601 date, YYYY-MM-DD")
+
+
+HrUserUpserted = CloudEvent[HrUser]

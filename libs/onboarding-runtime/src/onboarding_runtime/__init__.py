@@ -1,0 +1,1 @@
+"""What the services share at run time: settings pieces, Kafka, Mongo, logging, health."""

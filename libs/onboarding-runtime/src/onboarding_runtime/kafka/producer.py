@@ -1,0 +1,76 @@
+"""A durable producer: idempotent, `acks=all`, every send awaited with a bounded wait."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge the record in time; it may or may not be written."""
+
+
+class EventProducer:
+    def __init__(self, bootstrap_servers: str, *, timeout_s: float = 5.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            request_timeout_ms=int(self._timeout_s * 1000),
+            retry_backoff_ms=100,
+        )
+        # Starting needs the broker; a service must come up even while Kafka is down, so a
+        # failed start is retried lazily on the next publish.
+        try:
+            await asyncio.wait_for(producer.start(), timeout=self._timeout_s)
+        except (KafkaError, OSError, TimeoutError):
+            await producer.stop()
+            return
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def _ready(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            await self.start()
+        if self._producer is None:
+            raise PublishError("Kafka is unavailable")
+        return self._producer
+
+    async def publish(
+        self,
+        topic: str,
+        *,
+        key: str,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        """Send and wait for the acknowledgement from all in-sync replicas."""
+        producer = await self._ready()
+        try:
+            future = await producer.send(
+                topic, value=value, key=key.encode(), headers=headers or []
+            )
+            return await asyncio.wait_for(future, timeout=self._timeout_s)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise PublishError(f"Kafka did not acknowledge: {type(exc).__name__}") from exc
+
+    async def healthy(self) -> bool:
+        try:
+            producer = await self._ready()
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=2.0)
+        except (PublishError, KafkaError, TimeoutError, OSError):
+            return False
+        return True

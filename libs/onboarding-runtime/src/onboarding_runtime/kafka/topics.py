@@ -1,0 +1,66 @@
+"""The topics and their configurations, created idempotently at start-up."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 6
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(HR_USERS_TOPIC, configs={"retention.ms": str(30 * DAY_MS)}),
+    # Compacted: the latest state of each employee stays forever; tombstones erase after
+    # delete.retention.ms, and dirty segments are compacted within a day.
+    TopicSpec(
+        USERS_ENRICHED_TOPIC,
+        configs={
+            "cleanup.policy": "compact",
+            "delete.retention.ms": str(DAY_MS),
+            "max.compaction.lag.ms": str(DAY_MS),
+            "min.cleanable.dirty.ratio": "0.1",
+        },
+    ),
+    TopicSpec(HR_USERS_DLQ_TOPIC, configs={"retention.ms": str(30 * DAY_MS)}),
+)
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    specs: tuple[TopicSpec, ...] = TOPICS,
+    *,
+    replication_factor: int = 1,
+) -> list[str]:
+    """Create the topics that are missing; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service won the race
+                await admin.create_topics(
+                    [
+                        NewTopic(
+                            name=s.name,
+                            num_partitions=s.partitions,
+                            replication_factor=replication_factor,
+                            topic_configs=s.configs,
+                        )
+                        for s in missing
+                    ]
+                )
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
