@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# Children started by this Python, kept so they are reaped (not warned about) when they end.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class StartError(RuntimeError):
     """A process did not start or did not become ready in time."""
 
@@ -48,6 +52,9 @@ class Managed:
 
 
 def pid_alive(pid: int) -> bool:
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -85,6 +92,7 @@ def start(
             cwd=cwd,
             start_new_session=True,
         )
+    _children[proc.pid] = proc
     managed.pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
 

@@ -1,0 +1,1 @@
+"""Okta simulator: Okta management API look-alike for local runs and tests."""

@@ -1,15 +1,15 @@
 """Okta's error responses: status code, `errorCode` and the exact `errorSummary` text.
 
-    OktaError                        raised by routes, rendered by `error_response`
-      401 E0000011 invalid_token     wrong or missing `Authorization`
-      404 E0000007 user_not_found    unknown user id or login
-      404 E0000007 page_not_found    unknown path under /api/
-      405 E0000022 method_not_allowed
-      400 E0000031 invalid_search    unparsable `search` / `filter`
-      400 E0000001 invalid_parameter e.g. a `limit` that is not a positive integer
-      429 E0000047 rate_limited      retryable after `X-Rate-Limit-Reset`
-      500 E0000009 server_error      retryable
-      503 E0000010 unavailable       retryable
+OktaError                        raised by routes, rendered by `error_response`
+  401 E0000011 invalid_token     wrong or missing `Authorization`
+  404 E0000007 user_not_found    unknown user id or login
+  404 E0000007 page_not_found    unknown path under /api/
+  405 E0000022 method_not_allowed
+  400 E0000031 invalid_search    unparsable `search` / `filter`
+  400 E0000001 invalid_parameter e.g. a `limit` that is not a positive integer
+  429 E0000047 rate_limited      retryable after `X-Rate-Limit-Reset`
+  500 E0000009 server_error      retryable
+  503 E0000010 unavailable       retryable
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import JsonValue
 
@@ -43,7 +44,7 @@ OPERATORS = frozenset({"eq", "sw", "co", "gt", "ge", "lt", "le"})
 _TOKEN = re.compile(r'\s*(?:(?P<paren>[()])|(?P<string>"(?:[^"\\]|\\.)*")|(?P<word>[^\s()"]+))')
 _ESCAPE = re.compile(r"\\(.)")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_ORDERINGS: dict[str, Callable[[object, object], object]] = {
+_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
     "gt": operator.gt,
     "ge": operator.ge,
     "lt": operator.lt,

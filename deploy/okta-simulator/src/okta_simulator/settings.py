@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from okta_simulator.models import Endpoint
@@ -33,3 +33,9 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(default=60, ge=1)
     latency_ms: int = Field(default=0, ge=0)
     log_level: str = "info"
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _complete_rate_limits(cls, limits: dict[Endpoint, int]) -> dict[Endpoint, int]:
+        """`OKTA_SIM_RATE_LIMITS='{"listUsers": 5}'` changes one limit and keeps the others."""
+        return {**DEFAULT_RATE_LIMITS, **limits}

@@ -1,0 +1,50 @@
+# The four commands of the contract. Everything a fresh machine needs is installed here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.8
+BOOT := .data/bootstrap
+UV := $(BOOT)/bin/uv
+export UV_PROJECT_ENVIRONMENT := .venv
+RUN := $(UV) run --locked --no-sync
+
+.PHONY: help up down clean test check lint typecheck bench format
+
+help:
+	@echo "make up | down | clean | test | check | bench"
+
+$(UV):
+	@command -v python3 >/dev/null || { echo "make: python3 (3.11+) is required: apt-get install python3 python3-venv"; exit 1; }
+	@python3 -m venv $(BOOT) || { echo "make: python3 venv support is required: apt-get install python3-venv"; exit 1; }
+	@$(BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml libs/*/pyproject.toml deploy/*/pyproject.toml
+	@$(UV) sync --locked --all-packages --quiet
+	@touch $@
+
+up: .venv/.synced
+	@$(RUN) onboarding-stack up
+
+down: .venv/.synced
+	@$(RUN) onboarding-stack down
+
+clean: .venv/.synced
+	@$(RUN) onboarding-stack clean
+
+lint: .venv/.synced
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: .venv/.synced
+	$(RUN) mypy libs/*/src *-service/src deploy/*/src
+
+check: lint typecheck
+
+test: check
+	$(RUN) pytest
+
+format: .venv/.synced
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+bench: .venv/.synced
+	$(RUN) python -m tests.bench

@@ -1,0 +1,202 @@
+"""The real Apache Kafka broker, single node in KRaft mode, run from its jars on Maven Central.
+
+`deploy/kafka/pom.xml` pins the version; `ensure_kafka` copies the jars once into
+`.data/tools/kafka-<version>/libs` (gitignored), `start_kafka` formats the storage on first
+use (data is kept across restarts) and starts the broker detached through `processes`.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from onboarding_devstack.processes import Managed, StartError, start, stop, wait_for_port
+
+HOST = "127.0.0.1"
+NAME = "kafka"
+INSTALL_HINT = "install a JDK 17+ and Maven (apt-get install openjdk-17-jdk maven)"
+# Fast JVM start for development and tests: small heap, serial GC, C1 only.
+JVM_FLAGS = (
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xss1m",
+    "-Djava.awt.headless=true",
+)
+
+
+def pom_file(root: Path) -> Path:
+    return root / "deploy" / "kafka" / "pom.xml"
+
+
+def kafka_version(root: Path) -> str:
+    """The Kafka version pinned once in `deploy/kafka/pom.xml` (`<kafka.version>`)."""
+    match = re.search(
+        r"<kafka\.version>\s*([^<\s]+)\s*</kafka\.version>", pom_file(root).read_text()
+    )
+    if match is None:
+        raise RuntimeError(f"no <kafka.version> in {pom_file(root)}")
+    return match.group(1)
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise StartError(f"`{name}` not found: {INSTALL_HINT}")
+    return path
+
+
+def ensure_kafka(root: Path) -> Path:
+    """Install the broker's jars once (`mvn` from Maven Central); return the libs folder."""
+    pom = pom_file(root)
+    home = root / ".data" / "tools" / f"kafka-{kafka_version(root)}"
+    libs, marker = home / "libs", home / "installed"
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+    if marker.is_file() and marker.read_text().strip() == digest and libs.is_dir():
+        return libs
+    _tool("java")
+    mvn = _tool("mvn")
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be installing the same jars
+        if marker.is_file() and marker.read_text().strip() == digest and libs.is_dir():
+            return libs
+        staging = home / "libs.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        argv = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies"]
+        done = subprocess.run(
+            [*argv, f"-Dkafka.libs={staging}"], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
+            tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+            raise StartError(f"installing Kafka with Maven failed ({' '.join(argv)}):\n{tail}")
+        shutil.rmtree(libs, ignore_errors=True)
+        staging.rename(libs)
+        marker.write_text(f"{digest}\n")
+    return libs
+
+
+def _cluster_id() -> str:
+    """A Kafka `Uuid` as `kafka-storage random-uuid` prints it, without starting a JVM."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
+
+def _properties(data_dir: Path, port: int, controller_port: int) -> str:
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{HOST}:{controller_port}",
+        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(data_dir / "kraft"),
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "auto.create.topics.enable": "false",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.network.threads": "2",
+        "num.io.threads": "4",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _metadata_ready(port: int) -> bool:
+    """True once the broker answers a Metadata (v4) request listing at least one broker."""
+    request = struct.pack(">hhih", 3, 4, 1, 8) + b"devstack" + struct.pack(">i?", 0, False)
+    try:
+        with socket.create_connection((HOST, port), timeout=2.0) as sock:
+            sock.sendall(struct.pack(">i", len(request)) + request)
+            head = _recv(sock, 4)
+            body = _recv(sock, struct.unpack(">i", head)[0])
+    except OSError:
+        return False
+    # correlation id, throttle time, then the broker array's length
+    correlation, _, brokers = struct.unpack(">iii", body[:12])
+    return correlation == 1 and brokers > 0
+
+
+def _recv(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def start_kafka(
+    root: Path,
+    run_dir: Path,
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    *,
+    timeout: float = 60.0,
+) -> Managed:
+    """Start the broker (formatting `data_dir` the first time); return once it serves metadata."""
+    managed = Managed(NAME, run_dir)
+    if managed.running():
+        raise StartError(f"{NAME} already running (pid {managed.pid()}); stop it first")
+    libs = ensure_kafka(root)
+    java = _tool("java")
+    config = run_dir / NAME / "server.properties"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(_properties(data_dir, port, controller_port))
+    classpath = ["-cp", f"{libs}{os.sep}*"]
+    logging = f"-Dlog4j2.configurationFile={root / 'deploy' / 'kafka' / 'log4j2.yaml'}"
+    jvm = [java, *JVM_FLAGS, logging, *classpath]
+    if not (data_dir / "kraft" / "meta.properties").is_file():
+        (data_dir / "kraft").mkdir(parents=True, exist_ok=True)
+        fmt = [*jvm, "kafka.tools.StorageTool", "format", "--ignore-formatted"]
+        done = subprocess.run(
+            [*fmt, "--cluster-id", _cluster_id(), "--config", str(config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise StartError(f"formatting Kafka storage failed:\n{done.stdout}{done.stderr}")
+    start(managed, [*jvm, "kafka.Kafka", str(config)], cwd=run_dir / NAME)
+    deadline = time.monotonic() + timeout
+    try:
+        wait_for_port(managed, HOST, port, timeout=timeout)
+        while not _metadata_ready(port):
+            if not managed.running():
+                raise StartError(f"{NAME} exited; see {managed.log_file}")
+            if time.monotonic() > deadline:
+                raise StartError(f"{NAME} not serving metadata after {timeout:.0f}s")
+            time.sleep(0.1)
+    except StartError:
+        stop(managed)
+        raise
+    return managed
+
+
+def stop_kafka(run_dir: Path) -> bool:
+    """Stop the broker started with `run_dir`; True if it was running."""
+    return stop(Managed(NAME, run_dir), timeout=30.0)

@@ -1,0 +1,68 @@
+"""Pytest fixtures for the real broker and database, loaded by the root pytest config.
+
+The session starts its own Kafka and FerretDB on free ports in a temporary folder (so a
+`make up` stack may keep running) and stops them at the end. Nothing here is a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from onboarding_runtime.kafka import ensure_topics
+
+from onboarding_devstack.processes import free_port
+from onboarding_devstack.stack import StackConfig, start_apps, start_infra, stop_all
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
+    """A running Kafka broker and MongoDB-protocol server for the whole session."""
+    cfg = StackConfig(
+        root=_repo_root(),
+        data_dir=tmp_path_factory.mktemp("stack"),
+        ingest_port=free_port(),
+        query_port=free_port(),
+        enrich_port=free_port(),
+        okta_sim_port=free_port(),
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        mongo_port=free_port(),
+        extra_env={"LOG_FORMAT": "text", "ENVIRONMENT": "test"},
+    )
+    try:
+        start_infra(cfg)
+        asyncio.run(ensure_topics(cfg.bootstrap_servers))
+        yield cfg
+    finally:
+        stop_all(cfg)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: StackConfig) -> str:
+    return infra.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def mongodb_url(infra: StackConfig) -> str:
+    return infra.mongodb_url
+
+
+@pytest.fixture(scope="session")
+def stack(infra: StackConfig) -> StackConfig:
+    """The simulator and the three services as processes, on top of `infra`."""
+    start_apps(infra, timeout=90)
+    return infra
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test uses: for topics, groups, collections, databases."""
+    return f"t{uuid.uuid4().hex[:12]}"
