@@ -29,7 +29,8 @@ def test_seed_record_validates_and_ignores_unknown_fields() -> None:
     user = HrUser.model_validate({**SEED, "favourite_colour": "green"})
 
     assert user.employee_id == "12345"
-    assert user.start_date is not None and user.start_date.isoformat() == "2024-01-15"
+    assert user.start_date is not None
+    assert user.start_date.isoformat() == "2024-01-15"
     assert not hasattr(user, "favourite_colour")
 
 

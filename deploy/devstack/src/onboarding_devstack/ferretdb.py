@@ -111,7 +111,8 @@ def start_ferretdb(
         binary = ensure_ferretdb(root)
         data_dir.mkdir(parents=True, exist_ok=True)
         argv = [str(binary), "-listen-addr", f"{HOST}:{port}", "-sqlite-dir", str(data_dir)]
-        start(managed, [*argv, "-log-level", "warn"])
+        # "warn" would dump every failed command (e.g. endSessions on each client close).
+        start(managed, [*argv, "-log-level", "error"])
     deadline = time.monotonic() + timeout
     wait_for_port(managed, HOST, port, timeout=timeout)
     while not _ping(port):

@@ -39,7 +39,7 @@ def _base(request: Request) -> str:
 def _limit(raw: str | None, default: int, maximum: int) -> int:
     if raw is None:
         return default
-    if not raw.strip().isdigit() or int(raw) < 1:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < 1:
         raise invalid_parameter("limit", "must be a positive integer")
     return min(int(raw), maximum)
 

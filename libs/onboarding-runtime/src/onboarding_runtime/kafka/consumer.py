@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -53,6 +54,8 @@ class Record(Protocol):
 
 
 Handler = Callable[[Record], Awaitable[None]]
+# Handles one partition's slice of a poll at once (e.g. one bulk write); retried as a whole.
+BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ class ConsumerRunner:
         bootstrap_servers: str,
         group_id: str,
         topics: Sequence[str],
-        handler: Handler,
+        handler: Handler | None = None,
+        batch_handler: BatchHandler | None = None,
         dead_letter: DeadLetter | None = None,
         retry: RetryPolicy | None = None,
         concurrency: int = 16,
@@ -102,7 +106,12 @@ class ConsumerRunner:
         self._bootstrap = bootstrap_servers
         self._group_id = group_id
         self._topics = list(topics)
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
+        if batch_handler is not None and dead_letter is not None:
+            raise ValueError("a batch handler retries until it succeeds; it has no dead letters")
         self._handler = handler
+        self._batch_handler = batch_handler
         self._dead_letter = dead_letter
         self._retry = retry or RetryPolicy(max_attempts=5 if dead_letter else None)
         self._slots = asyncio.Semaphore(concurrency)
@@ -146,6 +155,15 @@ class ConsumerRunner:
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
 
     async def _process(self, batches: dict[TopicPartition, list[Record]]) -> None:
+        if self._batch_handler is not None:
+            batch_handler = self._batch_handler
+            await asyncio.gather(
+                *(
+                    self._with_retries(records[-1], functools.partial(batch_handler, records))
+                    for records in batches.values()
+                )
+            )
+            return
         by_key: dict[tuple[TopicPartition, bytes | None], list[Record]] = defaultdict(list)
         for tp, records in batches.items():
             for record in records:
@@ -158,13 +176,21 @@ class ConsumerRunner:
                 await self._handle(record)
 
     async def _handle(self, record: Record) -> None:
+        assert self._handler is not None
+        handler = self._handler
+        await self._with_retries(record, lambda: handler(record))
+
+    async def _with_retries(
+        self, record: Record, attempt_once: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run until success or a dead letter; `record` names what failed and goes to the DLQ."""
         attempt = 0
         first_failure: datetime | None = None
         while True:
             attempt += 1
             started = time.perf_counter()
             try:
-                await self._handler(record)
+                await attempt_once()
             except Exception as exc:  # every failure ends in a retry or a dead letter
                 now = datetime.now(UTC)
                 first_failure = first_failure or now
