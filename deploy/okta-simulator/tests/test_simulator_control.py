@@ -107,8 +107,23 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.rate_limits == {**DEFAULT_RATE_LIMITS, "listUsers": 5}
 
 
+def test_host_follows_the_services_convention(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OKTA_SIM_HOST", raising=False)
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert Settings().host == "0.0.0.0"
+
+    monkeypatch.setenv("OKTA_SIM_HOST", "127.0.0.2")
+    assert Settings().host == "127.0.0.2"
+
+
 def test_settings_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OKTA_SIM_PORT", "OKTA_API_TOKEN", "OKTA_SIM_HOST", "OKTA_SIM_RATE_LIMITS"):
+    for name in (
+        "OKTA_SIM_PORT",
+        "OKTA_API_TOKEN",
+        "OKTA_SIM_HOST",
+        "HOST",
+        "OKTA_SIM_RATE_LIMITS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     settings = Settings()

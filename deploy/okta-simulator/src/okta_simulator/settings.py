@@ -18,13 +18,14 @@ DEFAULT_RATE_LIMITS: dict[Endpoint, int] = {
 class Settings(BaseSettings):
     """`OKTA_SIM_*` variables, plus `OKTA_API_TOKEN` shared with the clients."""
 
-    model_config = SettingsConfigDict(env_prefix="OKTA_SIM_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="OKTA_SIM_", extra="ignore", populate_by_name=True)
 
-    host: str = "127.0.0.1"
+    # `HOST` too, as the services and their Dockerfiles use it (`HOST=0.0.0.0` in a container).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("OKTA_SIM_HOST", "HOST"))
     port: int = Field(default=8010, ge=1, le=65535)
     api_token: SecretStr = Field(
         default=SecretStr("okta-simulator-token"),
-        validation_alias=AliasChoices("api_token", "OKTA_API_TOKEN"),
+        validation_alias=AliasChoices("OKTA_API_TOKEN"),
     )
     # Okta's own default page size is 200; the demo org uses 2 so that Jane's three
     # groups arrive over two pages and clients are forced to follow `rel="next"`.
