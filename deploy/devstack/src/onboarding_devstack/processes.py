@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-
 # Children started by this Python, kept so they are reaped (not warned about) when they end.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
