@@ -12,47 +12,55 @@ from onboarding_events import (
     HR_USERS_DLQ_TOPIC,
     HR_USERS_TOPIC,
     USERS_ENRICHED_TOPIC,
-    HrUserUpserted,
     UserEnriched,
     kafka_headers,
 )
 from onboarding_runtime.health import health_router
-from onboarding_runtime.kafka import ConsumerRunner, EventProducer, PermanentError
-from onboarding_runtime.kafka.consumer import Record
-from onboarding_runtime.kafka.dead_letter import dead_letter_to
-from pydantic import ValidationError
+from onboarding_runtime.kafka import (
+    CircuitBreaker,
+    ConsumerRunner,
+    EventProducer,
+    Record,
+    dead_letter_to,
+)
 
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
+from enrich_service.records import decode, supersedes
 from enrich_service.settings import Settings
+
+
+def build_okta(settings: Settings) -> OktaClient:
+    return OktaClient.build(
+        settings.okta_org_url,
+        settings.okta_api_token.get_secret_value(),
+        timeout_s=settings.okta_timeout_s,
+        max_concurrency=settings.okta_max_concurrency,
+        max_attempts=settings.okta_max_attempts,
+        backoff_max_s=settings.okta_backoff_max_s,
+    )
 
 
 def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
     producer = EventProducer(
         settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
     )
-    okta_client = okta or OktaClient.build(
-        settings.okta_org_url,
-        settings.okta_api_token.get_secret_value(),
-        timeout_s=settings.okta_timeout_s,
-    )
+    okta_client = okta or build_okta(settings)
 
     async def publish(event: UserEnriched) -> None:
+        # Awaited until all in-sync replicas have it: only then is the HR offset committed.
         await producer.publish(
-            USERS_ENRICHED_TOPIC,
-            key=event.subject,
-            value=event.to_json(),
-            headers=kafka_headers(),
+            USERS_ENRICHED_TOPIC, key=event.subject, value=event.to_json(), headers=kafka_headers()
         )
 
     async def handle(record: Record) -> None:
-        try:
-            event = HrUserUpserted.from_json(record.value or b"")
-        except ValidationError as exc:
-            raise PermanentError(
-                f"invalid HR event: {exc.error_count()} errors", code="invalid_event"
-            ) from exc
-        await on_hr_user_upserted(event, okta=okta_client, publish=publish, hr_offset=record.offset)
+        await on_hr_user_upserted(
+            decode(record),
+            okta=okta_client,
+            publish=publish,
+            hr_offset=record.offset,
+            not_found_retry_s=settings.enrich_not_found_retry_s,
+        )
 
     runner = ConsumerRunner(
         name="enrich",
@@ -62,6 +70,9 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         handler=handle,
         dead_letter=dead_letter_to(producer, HR_USERS_DLQ_TOPIC),
         concurrency=settings.enrich_concurrency,
+        supersedes=supersedes,
+        max_pending=settings.enrich_max_pending,
+        breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
     )
 
     @asynccontextmanager
@@ -82,6 +93,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         return runner.healthy()
 
     app = FastAPI(title="enrich-service", version="1.0.0", lifespan=lifespan)
+    app.state.runner = runner
     app.include_router(
         health_router(lambda: {"kafka": producer.healthy, "consumer": consumer_ready})
     )

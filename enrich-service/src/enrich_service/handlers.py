@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from onboarding_events import (
     USER_ENRICHED,
@@ -14,13 +15,26 @@ from onboarding_events import (
     is_onboarded,
     unique_in_order,
 )
+from onboarding_runtime.kafka import PermanentError, RetryableError, UnavailableError
 
 from enrich_service.okta import Okta
 from enrich_service.okta_models import OktaAppLink, OktaGroup, OktaUser
 
 SOURCE = "urn:onboarding:enrich-service"
+DEFAULT_NOT_FOUND_RETRY_S = 3600.0
 
 Publish = Callable[[UserEnriched], Awaitable[None]]
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class UserNotFound(RetryableError):
+    """Okta's search is eventually consistent and accounts may be created later."""
+
+    def __init__(self, retry_for: float) -> None:
+        super().__init__(
+            "no Okta user with this email yet", code="okta_user_not_found", retry_for=retry_for
+        )
 
 
 def to_enriched(
@@ -39,12 +53,33 @@ def to_enriched(
     )
 
 
+async def both(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -> tuple[A, B]:
+    """Run both; if one fails the other is cancelled and the most telling error is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            a, b = group.create_task(first), group.create_task(second)
+    except ExceptionGroup as failed:
+        rank = (UnavailableError, PermanentError, RetryableError, Exception)
+        errors = sorted(
+            failed.exceptions, key=lambda e: next(i for i, t in enumerate(rank) if isinstance(e, t))
+        )
+        raise errors[0] from failed
+    return a.result(), b.result()
+
+
 async def on_hr_user_upserted(
-    event: HrUserUpserted, *, okta: Okta, publish: Publish, hr_offset: int
+    event: HrUserUpserted,
+    *,
+    okta: Okta,
+    publish: Publish,
+    hr_offset: int,
+    not_found_retry_s: float = DEFAULT_NOT_FOUND_RETRY_S,
 ) -> None:
     account = await okta.find_user_by_email(event.data.email)
-    # Both must succeed: a gather that raises publishes nothing, so no partial result.
-    groups, apps = await asyncio.gather(okta.groups(account.id), okta.app_links(account.id))
+    if account is None:
+        raise UserNotFound(not_found_retry_s)
+    # Both must succeed: a failure raises before `publish`, so no partial result goes out.
+    groups, apps = await both(okta.groups(account.id), okta.app_links(account.id))
     enriched = UserEnriched(
         source=SOURCE,
         type=USER_ENRICHED,

@@ -1,126 +1,188 @@
 """The Okta client: user by email, their groups (every page) and app links.
 
-One `httpx.AsyncClient` for the life of the service. Errors come out as the consumer
-runner's `RetryableError` / `PermanentError`, told apart by status and Okta's errorCode.
+One `httpx.AsyncClient` for the life of the service. Every call waits for a slot under the
+concurrency cap and for room in Okta's rate limit (`okta_ratelimit`); a `429` is waited
+out and retried here; `5xx` and timeouts are retried with exponential backoff and jitter
+(tenacity) and then surface as `OktaDown`, which pauses consumption (`okta_errors`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
-from onboarding_runtime.kafka import PermanentError, RetryableError
+from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from enrich_service.okta_models import OktaAppLink, OktaError, OktaGroup, OktaUser
+from enrich_service.okta_errors import (
+    OktaBadAnswer,
+    OktaDown,
+    OktaThrottled,
+    TransientStatus,
+    error_of,
+    failure_for,
+)
+from enrich_service.okta_models import OktaAppLink, OktaGroup, OktaUser
+from enrich_service.okta_ratelimit import RateLimiter
+
+OKTA_CALLS = Counter(
+    "enrich_okta_calls_total", "Calls to Okta by operation and status", ["operation", "status"]
+)
+
+T = TypeVar("T")
 
 _USERS = TypeAdapter(list[OktaUser])
 _GROUPS = TypeAdapter(list[OktaGroup])
 _APP_LINKS = TypeAdapter(list[OktaAppLink])
 
 
-class UserNotFound(RetryableError):
-    """Okta's search is eventually consistent and accounts may be created later."""
-
-    def __init__(self) -> None:
-        super().__init__("no Okta user with this email yet", code="okta_user_not_found")
-
-
 class Okta(Protocol):
-    async def find_user_by_email(self, email: str) -> OktaUser: ...
+    async def find_user_by_email(self, email: str) -> OktaUser | None: ...
     async def groups(self, user_id: str) -> list[OktaGroup]: ...
     async def app_links(self, user_id: str) -> list[OktaAppLink]: ...
 
 
 def search_expression(email_address: str) -> str:
+    """Okta's search filter for one email; `"` and `\\` escaped as Okta's grammar wants."""
     escaped = email_address.replace("\\", "\\\\").replace('"', '\\"')
     return f'profile.email eq "{escaped}"'
 
 
-def _retry_after(response: httpx.Response) -> float:
-    """Seconds until Okta's window resets, measured on Okta's clock (its `Date` header)."""
-    reset = response.headers.get("X-Rate-Limit-Reset")
-    date = response.headers.get("Date")
-    if reset and reset.isdigit():
-        now = time.time()
-        if date:
-            parsed = email.utils.parsedate_to_datetime(date)
-            now = parsed.timestamp()
-        return max(0.0, int(reset) - now)
-    return 1.0
-
-
 class OktaClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        max_concurrency: int = 20,
+        max_attempts: int = 4,
+        backoff_max_s: float = 8.0,
+        max_throttled: int = 10,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self._http = http
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._limiter = limiter or RateLimiter()
+        self._max_attempts = max_attempts
+        self._backoff_max_s = backoff_max_s
+        self._max_throttled = max_throttled
+        self._origin = urlsplit(str(http.base_url))[:2]
 
     @classmethod
-    def build(cls, org_url: str, token: str, *, timeout_s: float) -> OktaClient:
+    def build(cls, org_url: str, token: str, *, timeout_s: float, **options: Any) -> OktaClient:
         scheme = "Bearer" if token.count(".") == 2 else "SSWS"  # a JWT is an OAuth token
+        connections = int(options.get("max_concurrency", 20))
         http = httpx.AsyncClient(
             base_url=org_url.rstrip("/"),
             headers={"Authorization": f"{scheme} {token}", "Accept": "application/json"},
-            timeout=timeout_s,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
-        return cls(http)
+        return cls(http, **options)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    async def _get(
+        self, operation: str, url: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One logical call: 5xx/timeouts backed off (tenacity), 429s waited out."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((TransientStatus, httpx.TransportError)),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=0.25, max=self._backoff_max_s),
+            reraise=True,
+        )
         try:
-            response = await self._http.get(url, params=params)
+            async for attempt in retrying:
+                with attempt:
+                    return await self._until_not_throttled(operation, url, params)
+        except TransientStatus as exc:
+            raise OktaDown(str(exc), code=exc.code) from exc
         except httpx.TransportError as exc:
-            raise RetryableError(
+            raise OktaDown(
                 f"Okta unreachable: {type(exc).__name__}", code="okta_unavailable"
             ) from exc
-        if response.status_code < 400:
-            return response
-        try:
-            error = OktaError.model_validate(response.json())
-        except (ValueError, ValidationError):
-            error = OktaError()
-        code = error.errorCode or f"http_{response.status_code}"
-        message = f"Okta {response.status_code} {code}: {error.errorSummary or ''}".strip()
-        if response.status_code == 429:
-            raise RetryableError(message, code=code, retry_after=_retry_after(response))
-        if response.status_code >= 500 or response.status_code in (401, 403):
-            # 401/403 is our configuration, not the event's fault: don't dead-letter everyone.
-            raise RetryableError(message, code=code)
-        raise PermanentError(message, code=code)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def find_user_by_email(self, email: str) -> OktaUser:
-        response = await self._get("/api/v1/users", {"search": search_expression(email)})
-        users = _USERS.validate_python(response.json())
+    async def _until_not_throttled(
+        self, operation: str, url: str, params: dict[str, str] | None
+    ) -> httpx.Response:
+        for _ in range(self._max_throttled):
+            response = await self._send(operation, url, params)
+            if response.status_code != 429:
+                if response.status_code >= 500:
+                    raise TransientStatus(
+                        response.status_code,
+                        error_of(response).errorCode or f"http_{response.status_code}",
+                    )
+                if response.status_code >= 400:
+                    raise failure_for(response)
+                return response
+        raise OktaThrottled("Okta keeps answering 429", code="E0000047")
+
+    async def _send(
+        self, operation: str, url: str, params: dict[str, str] | None
+    ) -> httpx.Response:
+        await self._limiter.acquire(operation)
+        response: httpx.Response | None = None
+        try:
+            async with self._slots:
+                response = await self._http.get(url, params=params)
+        finally:
+            status = str(response.status_code) if response is not None else "error"
+            OKTA_CALLS.labels(operation, status).inc()
+            self._limiter.release(
+                operation,
+                response.headers if response is not None else None,
+                throttled=response is not None and response.status_code == 429,
+            )
+        return response
+
+    async def find_user_by_email(self, email: str) -> OktaUser | None:
+        response = await self._get(
+            "listUsers", "/api/v1/users", {"search": search_expression(email)}
+        )
+        users = _parse(_USERS, response)
         wanted = email.casefold()
-        matches = [u for u in users if (u.profile.email or "").casefold() == wanted]
-        if not matches:
-            raise UserNotFound()
-        return matches[0]
+        return next((u for u in users if (u.profile.email or "").casefold() == wanted), None)
 
     async def groups(self, user_id: str) -> list[OktaGroup]:
         groups: list[OktaGroup] = []
         url: str | None = f"/api/v1/users/{user_id}/groups"
         while url is not None:
-            response = await self._get(url)
-            groups.extend(_GROUPS.validate_python(response.json()))
-            next_link = response.links.get("next")
-            url = next_link["url"] if next_link else None
+            response = await self._get("listUserGroups", url)
+            groups.extend(_parse(_GROUPS, response))
+            url = self._next_page(response)
         return groups
 
     async def app_links(self, user_id: str) -> list[OktaAppLink]:
-        response = await self._get(f"/api/v1/users/{user_id}/appLinks")
-        return _APP_LINKS.validate_python(response.json())
+        return _parse(
+            _APP_LINKS, await self._get("listAppLinks", f"/api/v1/users/{user_id}/appLinks")
+        )
 
-    async def ping(self) -> bool:
-        try:
-            response = await asyncio.wait_for(
-                self._http.get("/api/v1/users", params={"limit": 1}), 3
-            )
-        except (httpx.HTTPError, TimeoutError):
-            return False
-        return response.status_code < 500
+    def _next_page(self, response: httpx.Response) -> str | None:
+        link = response.links.get("next")
+        if not link or not link.get("url"):
+            return None
+        url = link["url"]
+        if urlsplit(url)[:2] != self._origin:  # never send our token to another host
+            raise OktaBadAnswer("Okta's next link points elsewhere", code="okta_bad_link")
+        return url
+
+
+def _parse(adapter: TypeAdapter[list[T]], response: httpx.Response) -> list[T]:
+    try:
+        return adapter.validate_json(response.content)
+    except ValidationError as exc:
+        raise OktaBadAnswer(
+            f"Okta answer does not match its schema: {exc.error_count()} errors",
+            code="okta_bad_answer",
+        ) from exc

@@ -1,16 +1,45 @@
+"""The ingest service's one `Settings`, read once in `__main__` and validated at start."""
+
 from __future__ import annotations
 
-from onboarding_runtime.settings import KafkaSettings, ServiceSettings
+from onboarding_runtime.settings import KafkaSettings, MongoSettings, ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 
+from ingest_service.signatures import SigningSecret, parse_secrets
 
-class Settings(ServiceSettings, KafkaSettings):
+
+class Settings(ServiceSettings, KafkaSettings, MongoSettings):
     ingest_port: int = Field(default=8000, ge=1, le=65535)
     api_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None  # Standard Webhooks `whsec_...`, comma-separated
+    # `kafka_publish_timeout_s` (KafkaSettings) is how long a request waits for the broker's
+    # acknowledgement before it answers 503; the publish itself goes on in the background
+    # for up to this long, so a retry of the same delivery can pick up its outcome instead
+    # of writing the event twice.
+    kafka_delivery_timeout_s: float = Field(default=30.0, gt=0)
+    retry_after_s: int = Field(default=5, ge=1)
+    # Per sender (API key, or client address without one), in-memory in each process.
+    rate_limit_per_s: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    # How long a delivery id (`webhook-id` / `Idempotency-Key`) is remembered: longer than
+    # the sender's retry schedule (Standard Webhooks senders retry for about a day).
+    idempotency_retention_s: int = Field(default=72 * 3600, ge=60)
+    idempotency_collection: str = Field(default="ingest_deliveries", min_length=1)
+    # How long a request waits for the dedupe store before going on without it.
+    idempotency_store_timeout_s: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")
     def _require_auth_in_production(self) -> Settings:
         if self.environment == "production" and not (self.api_key or self.webhook_secret):
             raise ValueError("in production set API_KEY or WEBHOOK_SECRET")
         return self
+
+    @model_validator(mode="after")
+    def _secrets_are_well_formed(self) -> Settings:
+        self.signing_secrets()  # raises ValueError on a secret that is not base64
+        return self
+
+    def signing_secrets(self) -> list[SigningSecret]:
+        if self.webhook_secret is None:
+            return []
+        return parse_secrets(self.webhook_secret.get_secret_value())

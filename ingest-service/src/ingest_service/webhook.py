@@ -1,54 +1,39 @@
-"""`POST /v1/hr/webhook`: validate, publish durably, then answer 202."""
+"""`POST /v1/hr/webhook`: authenticate, limit, validate, publish durably, then answer 202."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
-from typing import Annotated, Any
+import time
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from onboarding_events import HR_USER_UPSERTED, HR_USERS_TOPIC, HrUser, HrUserUpserted
-from onboarding_events.cloudevent import kafka_headers
-from onboarding_runtime.kafka import EventProducer, PublishError
+from onboarding_events import kafka_headers
 from onboarding_runtime.pii import mask_email
-from pydantic import BaseModel, ValidationError
+
+from ingest_service.acceptor import Unavailable
+from ingest_service.auth import AuthError
+from ingest_service.intake import (
+    BodyTooLarge,
+    Invalid,
+    delivery_id,
+    is_json,
+    parse_user,
+    read_body,
+)
+from ingest_service.metrics import ACCEPT_SECONDS, DUPLICATES, WEBHOOKS
+from ingest_service.openapi import WEBHOOK_OPENAPI, WEBHOOK_RESPONSES, Accepted
+from ingest_service.services import Services
+from ingest_service.tracing import kafka_trace_headers
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])
 
-MAX_BODY_BYTES = 64 * 1024
-SOURCE = "urn:onboarding:ingest-service"
-# Event ids derived from the delivery id: a re-delivery maps to the same event id.
-_EVENT_ID_NAMESPACE = uuid.UUID("4c4cf3b1-3a7e-4b0e-9a53-9a4a6c1f6f0e")
-
-
-class Accepted(BaseModel):
-    status: str = "accepted"
-    message: str = "User enrichment queued for background processing"
-    employee_id: str
-    email: str
-    event_id: str
-
-
-def get_producer(request: Request) -> EventProducer:
-    producer: EventProducer = request.app.state.producer
-    return producer
-
-
-Producer = Annotated[EventProducer, Depends(get_producer)]
-
 
 def _error(status: int, detail: Any, retry_after: int | None = None) -> JSONResponse:
+    WEBHOOKS.labels(str(status)).inc()
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-
-
-def event_id_for(delivery_id: str | None) -> str:
-    if delivery_id:
-        return str(uuid.uuid5(_EVENT_ID_NAMESPACE, delivery_id))
-    return str(uuid.uuid4())
 
 
 @router.post(
@@ -56,59 +41,65 @@ def event_id_for(delivery_id: str | None) -> str:
     status_code=202,
     response_model=Accepted,
     summary="Accept one HR employee record",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": HrUser.model_json_schema(),
-                    "example": HrUser.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
-                }
-            },
-        }
-    },
-    responses={
-        413: {"description": "Body over 64 KiB"},
-        415: {"description": "Not JSON"},
-        422: {"description": "Invalid JSON or fields, with every reason"},
-        503: {"description": "Kafka unavailable; retry after `Retry-After` seconds"},
-    },
+    description=(
+        "Validates the record and answers `202` once Kafka has durably written the "
+        "`hr.user.upserted` event. A repeated delivery with the same `webhook-id` (or "
+        "`Idempotency-Key`) gets the same `event_id` back and is not written again."
+    ),
+    openapi_extra=WEBHOOK_OPENAPI,
+    responses=WEBHOOK_RESPONSES,
 )
-async def receive_hr_webhook(
-    request: Request,
-    producer: Producer,
-    webhook_id: Annotated[str | None, Header()] = None,
-    idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+async def receive_hr_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    try:
+        body = await read_body(request)
+    except BodyTooLarge:
         return _error(413, "Request body is larger than 64 KiB")
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
+    headers = request.headers
+    client = request.client.host if request.client else "unknown"
+    try:
+        caller = services.auth.authenticate(headers, body, client=client, now=time.time())
+    except AuthError as exc:
+        log.info("refused: %s", exc)
+        return _error(401, str(exc))
+    wait_s = services.limiter.acquire(caller.identity)
+    if wait_s > 0:
+        return _error(429, "Too many requests", retry_after=services.limiter.retry_after(wait_s))
+    if not is_json(headers.get("content-type")):
         return _error(415, "Content-Type must be application/json")
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return _error(422, [{"loc": ["body"], "msg": f"Invalid JSON: {exc}", "type": "json"}])
-    try:
-        user = HrUser.model_validate(payload)
-    except ValidationError as exc:
-        return _error(422, exc.errors(include_url=False, include_context=False))
+        user = parse_user(body)
+        delivery = delivery_id(headers.get("webhook-id"), headers.get("idempotency-key"))
+    except Invalid as exc:
+        return _error(422, exc.errors)
 
-    event = HrUserUpserted(
-        id=event_id_for(webhook_id or idempotency_key),
-        source=SOURCE,
-        type=HR_USER_UPSERTED,
-        subject=user.employee_id,
-        data=user,
-    )
+    traceparent: str = request.scope["state"]["traceparent"]
+    started = time.perf_counter()
     try:
-        await producer.publish(
-            HR_USERS_TOPIC, key=user.employee_id, value=event.to_json(), headers=kafka_headers()
+        outcome = await services.acceptor.accept(
+            user, delivery, kafka_headers(kafka_trace_headers(traceparent))
         )
-    except PublishError:
-        log.warning("publish failed, answering 503")
-        return _error(503, "Event store unavailable, retry later", retry_after=5)
-    log.info("accepted", extra={"email": mask_email(user.email), "event_id": event.id})
-    accepted = Accepted(employee_id=user.employee_id, email=user.email, event_id=event.id)
-    return JSONResponse(accepted.model_dump(), status_code=202)
+    except Unavailable as exc:
+        log.warning("broker unavailable, answering 503: %s", exc)
+        return _error(503, "Event store unavailable, retry later", services.retry_after_s)
+    ACCEPT_SECONDS.observe(time.perf_counter() - started)
+    if outcome.duplicate:
+        DUPLICATES.inc()
+    log.info(
+        "accepted",
+        extra={
+            "employee": services.pseudonymize(user.employee_id),
+            "email": mask_email(user.email),
+            "event_id": outcome.event.id,
+            "duplicate": outcome.duplicate,
+        },
+    )
+    WEBHOOKS.labels("202").inc()
+    accepted = {
+        "status": "accepted",
+        "message": "User enrichment queued for background processing",
+        "employee_id": user.employee_id,
+        "email": user.email,
+        "event_id": outcome.event.id,
+    }
+    return JSONResponse(accepted, status_code=202)

@@ -1,47 +1,69 @@
-"""The composition root: Mongo client and projector owned by the lifespan."""
+"""The composition root: the Mongo client, the views and the projector, owned by the lifespan."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from onboarding_events import USERS_ENRICHED_TOPIC
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import ConsumerRunner
-from onboarding_runtime.kafka.consumer import Record
-from onboarding_runtime.mongo import open_mongo, ping
+from onboarding_runtime.mongo import Document, open_mongo, ping
+from onboarding_runtime.view import ActiveCollection, StatusView, UsersView, ensure_view
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from query_service.projector import project_enriched
+from query_service.auth import read_auth
+from query_service.projector import build_projector
 from query_service.routes import router as users_router
 from query_service.settings import Settings
-from query_service.store import MongoUserStore
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 2
+
+
+async def run_projection(
+    db: AsyncDatabase[Document], pointer: ActiveCollection, runner: ConsumerRunner
+) -> None:
+    """Collections first (waiting for the database if it is down), then consume."""
+    delay = 0.5
+    while True:
+        try:
+            await ensure_view(db, pointer)
+            break
+        except PyMongoError as exc:
+            log.warning("database unavailable at start-up: %s", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    await runner.run()
 
 
 def create_app(settings: Settings) -> FastAPI:
     client, db = open_mongo(settings.mongodb_url)
-    store = MongoUserStore(db)
-
-    async def handle(record: Record) -> None:
-        await project_enriched(record, store=store)
-
-    runner = ConsumerRunner(
-        name="query-projector",
+    pointer = ActiveCollection(db, ttl_s=settings.view_pointer_ttl_s)
+    users = UsersView(db, pointer=pointer)
+    status = StatusView(db, users)
+    runner = build_projector(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.query_group_id,
-        topics=[USERS_ENRICHED_TOPIC],
-        handler=handle,
+        users=users,
+        status=status,
+        max_batch=settings.projector_max_batch,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(runner.run(), name="query-projector")
+        task = asyncio.create_task(run_projection(db, pointer, runner), name="query-projector")
         try:
             yield
         finally:
             runner.stop()
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await client.close()
@@ -52,8 +74,25 @@ def create_app(settings: Settings) -> FastAPI:
     async def consumer_ready() -> bool:
         return runner.healthy()
 
-    app = FastAPI(title="query-service", version="1.0.0", lifespan=lifespan)
-    app.state.store = store
-    app.include_router(users_router)
+    app = FastAPI(
+        title="query-service",
+        version="1.0.0",
+        description="The enriched users and their onboarding status, projected from Kafka.",
+        lifespan=lifespan,
+    )
+    app.state.users = users
+    app.state.status = status
+    app.state.projector = runner
+
+    @app.exception_handler(PyMongoError)
+    async def database_unavailable(request: Request, exc: PyMongoError) -> JSONResponse:
+        log.warning("read failed: database unavailable (%s)", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "Database unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    app.include_router(users_router, dependencies=[Depends(read_auth(settings.read_api_key))])
     app.include_router(health_router(lambda: {"mongodb": mongo_ready, "consumer": consumer_ready}))
     return app

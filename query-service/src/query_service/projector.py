@@ -1,33 +1,52 @@
-"""`users.enriched.v1` into the `users` collection."""
+"""The three topics into the view: one bulk write per partition slice of a poll.
+
+The runner retries a slice until its write succeeds (forever: while the database is down
+the projector pauses here) and commits the poll's offsets only after every slice is written.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Awaitable, Callable, Sequence
 
-from onboarding_events import UserEnriched
-from onboarding_runtime.kafka.consumer import Record
-from pydantic import ValidationError
+from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_runtime.kafka import ConsumerRunner
+from onboarding_runtime.kafka.consumer import Record, RetryPolicy
+from onboarding_runtime.view import StatusView, UsersView
 
-from query_service.store import UserStore, version_of
+TOPICS = (USERS_ENRICHED_TOPIC, HR_USERS_TOPIC, HR_USERS_DLQ_TOPIC)
 
-log = logging.getLogger(__name__)
+Project = Callable[[Sequence[Record]], Awaitable[int]]
 
 
-async def project_enriched(record: Record, *, store: UserStore) -> None:
-    employee_id = (record.key or b"").decode()
-    if record.value is None:  # a tombstone erases the user
-        await store.delete(employee_id)
-        return
-    try:
-        event = UserEnriched.from_json(record.value)
-    except ValidationError:
-        # Our own topic: a malformed record is a bug upstream. Skip it visibly rather than
-        # stall every later employee on this partition.
-        log.error("malformed enriched event skipped", extra={"offset": record.offset})
-        return
-    extra = event.model_extra or {}
-    offset = int(extra.get("hroffset", record.offset))
-    micros = int(event.time.timestamp() * 1_000_000)
-    await store.upsert(
-        event.subject, event.data.model_dump(mode="json"), version_of(micros, offset)
+def projections(users: UsersView, status: StatusView) -> dict[str, Project]:
+    return {
+        USERS_ENRICHED_TOPIC: users.project,
+        HR_USERS_TOPIC: status.project_accepted,
+        HR_USERS_DLQ_TOPIC: status.project_failed,
+    }
+
+
+def build_projector(
+    *,
+    bootstrap_servers: str,
+    group_id: str,
+    users: UsersView,
+    status: StatusView,
+    max_batch: int,
+) -> ConsumerRunner:
+    by_topic = projections(users, status)
+
+    async def project(records: Sequence[Record]) -> None:
+        await by_topic[records[0].topic](records)
+
+    return ConsumerRunner(
+        name="query-projector",
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        topics=TOPICS,
+        batch_handler=project,
+        # No dead letters for a projection: a write that fails is the database's fault, so
+        # wait for it (capped backoff so the catch-up starts soon after it is back).
+        retry=RetryPolicy(max_attempts=None, base_delay_s=0.2, max_delay_s=5.0),
+        max_batch=max_batch,
     )

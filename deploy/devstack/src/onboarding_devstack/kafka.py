@@ -3,6 +3,9 @@
 `deploy/kafka/pom.xml` pins the version; `ensure_kafka` copies the jars once into
 `.data/tools/kafka-<version>/libs` (gitignored), `start_kafka` formats the storage on first
 use (data is kept across restarts) and starts the broker detached through `processes`.
+
+Startup is CPU-bound class loading, so the first broker that stops cleanly leaves a class-data
+sharing archive (AppCDS) next to the jars that later starts map instead: about 2x faster.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ JVM_FLAGS = (
     "-Xmx512m",
     "-XX:+UseSerialGC",
     "-XX:TieredStopAtLevel=1",
-    "-Xss1m",
     "-Djava.awt.headless=true",
+    "-Xlog:cds*=off",
 )
 
 
@@ -82,6 +85,8 @@ def ensure_kafka(root: Path) -> Path:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
             raise StartError(f"installing Kafka with Maven failed ({' '.join(argv)}):\n{tail}")
         shutil.rmtree(libs, ignore_errors=True)
+        for stale in home.glob("classes-*.jsa"):  # archives of the jars replaced here
+            stale.unlink()
         staging.rename(libs)
         marker.write_text(f"{digest}\n")
     return libs
@@ -136,7 +141,7 @@ def _metadata_ready(port: int) -> bool:
         return False
     # correlation id, throttle time, then the broker array's length
     correlation, _, brokers = struct.unpack(">iii", body[:12])
-    return correlation == 1 and brokers > 0
+    return bool(correlation == 1 and brokers > 0)
 
 
 def _recv(sock: socket.socket, size: int) -> bytes:
@@ -164,12 +169,15 @@ def start_kafka(
         raise StartError(f"{NAME} already running (pid {managed.pid()}); stop it first")
     libs = ensure_kafka(root)
     java = _tool("java")
-    config = run_dir / NAME / "server.properties"
-    config.parent.mkdir(parents=True, exist_ok=True)
+    home = run_dir / NAME
+    config = home / "server.properties"
+    home.mkdir(parents=True, exist_ok=True)
     config.write_text(_properties(data_dir, port, controller_port))
-    classpath = ["-cp", f"{libs}{os.sep}*"]
+    archive = _archive(libs, java)
     logging = f"-Dlog4j2.configurationFile={root / 'deploy' / 'kafka' / 'log4j2.yaml'}"
-    jvm = [java, *JVM_FLAGS, logging, *classpath]
+    jvm = [java, *JVM_FLAGS, logging, "-cp", f"{libs}{os.sep}*"]
+    if archive.is_file():
+        jvm.insert(1, f"-XX:SharedArchiveFile={archive}")
     if not (data_dir / "kraft" / "meta.properties").is_file():
         (data_dir / "kraft").mkdir(parents=True, exist_ok=True)
         fmt = [*jvm, "kafka.tools.StorageTool", "format", "--ignore-formatted"]
@@ -181,7 +189,10 @@ def start_kafka(
         )
         if done.returncode != 0:
             raise StartError(f"formatting Kafka storage failed:\n{done.stdout}{done.stderr}")
-    start(managed, [*jvm, "kafka.Kafka", str(config)], cwd=run_dir / NAME)
+    if not archive.is_file():  # this broker writes one when it exits; stop_kafka keeps it
+        jvm.insert(1, f"-XX:ArchiveClassesAtExit={home / 'classes.jsa'}")
+        (home / "classes.target").write_text(f"{archive}\n")
+    start(managed, [*jvm, "kafka.Kafka", str(config)], cwd=home)
     deadline = time.monotonic() + timeout
     try:
         wait_for_port(managed, HOST, port, timeout=timeout)
@@ -199,4 +210,29 @@ def start_kafka(
 
 def stop_kafka(run_dir: Path) -> bool:
     """Stop the broker started with `run_dir`; True if it was running."""
-    return stop(Managed(NAME, run_dir), timeout=30.0)
+    stopped = stop(Managed(NAME, run_dir), timeout=30.0)
+    _keep_archive(run_dir / NAME)
+    return stopped
+
+
+def _archive(libs: Path, java: str) -> Path:
+    """Where the class-data archive for these jars and this exact JVM lives."""
+    real = Path(java).resolve()
+    stamp = f"{real}:{real.stat().st_mtime_ns}".encode()
+    return libs.parent / f"classes-{hashlib.sha256(stamp).hexdigest()[:12]}.jsa"
+
+
+def _keep_archive(home: Path) -> None:
+    """Move a class-data archive the stopped broker wrote next to the jars, if it is sound."""
+    dump, note = home / "classes.jsa", home / "classes.target"
+    if dump.is_file() and note.is_file():
+        target = Path(note.read_text().strip())
+        # A truncated archive crashes the JVM, so only one that maps with -Xshare:on is kept.
+        classpath = ["-cp", f"{target.parent / 'libs'}{os.sep}*"]
+        check = [_tool("java"), *JVM_FLAGS, f"-XX:SharedArchiveFile={dump}", "-Xshare:on"]
+        if subprocess.run([*check, *classpath, "-version"], capture_output=True).returncode == 0:
+            partial = target.with_suffix(f".{os.getpid()}.partial")
+            shutil.copyfile(dump, partial)
+            partial.replace(target)
+    dump.unlink(missing_ok=True)
+    note.unlink(missing_ok=True)

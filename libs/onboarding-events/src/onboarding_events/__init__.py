@@ -16,6 +16,7 @@ from onboarding_events.enriched import (
     is_onboarded,
     unique_in_order,
 )
+from onboarding_events.erasure import ERASURES_TOPIC, EmployeeErased
 from onboarding_events.hr import (
     HR_USER_UPSERTED,
     HR_USERS_DLQ_TOPIC,
@@ -28,12 +29,14 @@ from onboarding_events.hr import (
 __all__ = [
     "CONTENT_TYPE",
     "CONTENT_TYPE_HEADER",
+    "ERASURES_TOPIC",
     "HR_USERS_DLQ_TOPIC",
     "HR_USERS_TOPIC",
     "HR_USER_UPSERTED",
     "USERS_ENRICHED_TOPIC",
     "USER_ENRICHED",
     "CloudEvent",
+    "EmployeeErased",
     "EnrichedUser",
     "HrUser",
     "HrUserUpserted",

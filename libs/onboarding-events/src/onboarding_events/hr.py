@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from onboarding_events.cloudevent import CloudEvent
 
@@ -31,12 +38,51 @@ def is_valid_employee_id(value: str) -> bool:
     return bool(_EMPLOYEE_ID.fullmatch(value))
 
 
+def _blank_to_none(value: Any) -> Any:
+    """HR systems send `""` for an unset optional field; it means the same as absent."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic's lax mode would also take a Unix timestamp or a datetime."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date, YYYY-MM-DD")
+    return date.fromisoformat(value)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    """No control characters: they break logs, CSV exports and Okta profile fields."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 EmployeeId = Annotated[str, StringConstraints(pattern=EMPLOYEE_ID_PATTERN)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
+OptionalName = Annotated[Name | None, BeforeValidator(_blank_to_none)]
+OptionalText = Annotated[
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_printable)
+    ]
+    | None,
+    BeforeValidator(_blank_to_none),
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
 ]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class HrUser(BaseModel):
@@ -64,11 +110,11 @@ class HrUser(BaseModel):
     employee_id: EmployeeId
     first_name: Name
     last_name: Name
-    preferred_name: Name | None = None
+    preferred_name: OptionalName = None
     email: Email
-    title: OptionalText | None = None
-    department: OptionalText | None = None
-    start_date: date | None = Field(default=None, description="ISO 8601 date, YYYY-MM-DD")
+    title: OptionalText = None
+    department: OptionalText = None
+    start_date: IsoDate | None = Field(default=None, description="ISO 8601 date, YYYY-MM-DD")
 
 
 HrUserUpserted = CloudEvent[HrUser]

@@ -1,18 +1,43 @@
 """The one Kafka client wrapper: a durable producer, the consumer runner, topic specs."""
 
-from onboarding_runtime.kafka.consumer import ConsumerRunner, Handler
-from onboarding_runtime.kafka.errors import PermanentError, RetryableError
+from onboarding_runtime.kafka.breaker import CircuitBreaker
+from onboarding_runtime.kafka.consumer import (
+    BatchHandler,
+    ConsumerRunner,
+    DeadLetter,
+    Failure,
+    Handler,
+    Record,
+    RetryPolicy,
+    Supersedes,
+)
+from onboarding_runtime.kafka.dead_letter import dead_letter_to, failure_headers
+from onboarding_runtime.kafka.errors import (
+    PermanentError,
+    RetryableError,
+    UnavailableError,
+)
 from onboarding_runtime.kafka.producer import EventProducer, PublishError
 from onboarding_runtime.kafka.topics import TOPICS, TopicSpec, ensure_topics
 
 __all__ = [
     "TOPICS",
+    "BatchHandler",
+    "CircuitBreaker",
     "ConsumerRunner",
+    "DeadLetter",
     "EventProducer",
+    "Failure",
     "Handler",
     "PermanentError",
     "PublishError",
+    "Record",
+    "RetryPolicy",
     "RetryableError",
+    "Supersedes",
     "TopicSpec",
+    "UnavailableError",
+    "dead_letter_to",
     "ensure_topics",
+    "failure_headers",
 ]

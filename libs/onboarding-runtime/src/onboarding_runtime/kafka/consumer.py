@@ -1,90 +1,61 @@
 """The consumer runner: at-least-once, manual commit, per-key order, bounded concurrency.
 
-Records of one batch are grouped by key; keys run concurrently (at most `concurrency` at a
-time) and each key's records run in offset order. Offsets are committed only when every
-record of the batch is handled or dead-lettered, so a crash replays at most the batch in
-flight. Failures follow `errors.py`: retry with backoff, or dead-letter, never dropped.
+Pipelined: the poll loop hands each record to its key's lane and keeps polling. Lanes run
+concurrently (at most `concurrency` handler attempts at once); a key's records run in
+offset order. A record waiting for a retry holds no slot and blocks only its own key; with
+`supersedes`, a newer record of the same key makes a waiting or queued one obsolete.
+
+Offsets are committed (every `commit_interval_s`, on rebalance and on stop) up to the first
+unfinished record of each partition, so a crash, even SIGKILL, replays at most what was
+unfinished or not yet committed, and a record waiting for an hour is not lost: it is
+simply not committed past. Failures follow `errors.py`.
+
+A batch handler (one call per partition slice of a poll, e.g. a bulk write) keeps the
+simpler poll-handle-commit cycle: retried until it succeeds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import random
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from onboarding_runtime.kafka.errors import HandlerError, PermanentError, RetryableError
-from onboarding_runtime.metrics import (
-    HANDLER_SECONDS,
-    RECORDS_DEAD_LETTERED,
-    RECORDS_PROCESSED,
-    RECORDS_RETRIED,
+from onboarding_runtime.kafka.attempts import Attempts, Outcome
+from onboarding_runtime.kafka.breaker import CircuitBreaker
+from onboarding_runtime.kafka.lanes import (
+    RECORDS_SUPERSEDED,
+    Lane,
+    OffsetTracker,
+    Record,
+    Supersedes,
 )
+from onboarding_runtime.kafka.retry import Failure, RetryPolicy
+
+__all__ = [
+    "BatchHandler",
+    "ConsumerRunner",
+    "DeadLetter",
+    "Failure",
+    "Handler",
+    "Record",
+    "RetryPolicy",
+    "Supersedes",
+    "record_summary",
+]
 
 log = logging.getLogger(__name__)
-
-
-class Record(Protocol):
-    """What a handler reads of a Kafka record (aiokafka's ConsumerRecord has these)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def timestamp(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
-
 
 Handler = Callable[[Record], Awaitable[None]]
 # Handles one partition's slice of a poll at once (e.g. one bulk write); retried as a whole.
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why a record is dead-lettered; becomes the dead-letter record's headers."""
-
-    code: str
-    message: str
-    attempts: int
-    first_failure: datetime
-    last_failure: datetime
-
-
 DeadLetter = Callable[[Record, Failure], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """`max_attempts=None` retries forever: right when there is no dead-letter topic."""
-
-    max_attempts: int | None = 5
-    base_delay_s: float = 0.2
-    max_delay_s: float = 30.0
-
-    def delay(self, attempt: int, hint: float | None = None) -> float:
-        if hint is not None:
-            return hint + random.uniform(0, 0.5)
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)  # jitter so retries don't align
+LaneKey = tuple[TopicPartition, bytes | None]
 
 
 class ConsumerRunner:
@@ -101,6 +72,11 @@ class ConsumerRunner:
         retry: RetryPolicy | None = None,
         concurrency: int = 16,
         max_batch: int = 500,
+        supersedes: Supersedes | None = None,
+        max_pending: int = 5000,
+        commit_interval_s: float = 0.5,
+        shutdown_grace_s: float = 10.0,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.name = name
         self._bootstrap = bootstrap_servers
@@ -112,17 +88,29 @@ class ConsumerRunner:
             raise ValueError("a batch handler retries until it succeeds; it has no dead letters")
         self._handler = handler
         self._batch_handler = batch_handler
-        self._dead_letter = dead_letter
-        self._retry = retry or RetryPolicy(max_attempts=5 if dead_letter else None)
-        self._slots = asyncio.Semaphore(concurrency)
+        self._supersedes = supersedes
         self._max_batch = max_batch
-        self._consumer: AIOKafkaConsumer | None = None
+        self._max_pending = max_pending
+        self._commit_interval_s = commit_interval_s
+        self._grace_s = shutdown_grace_s
         self._stopping = asyncio.Event()
+        self.breaker = breaker or CircuitBreaker(name)
+        self._attempts = Attempts(
+            name,
+            retry or RetryPolicy(max_attempts=5 if dead_letter else None),
+            dead_letter,
+            self.breaker,
+            asyncio.Semaphore(concurrency),
+        )
+        self._lanes: dict[LaneKey, Lane] = {}
+        self._trackers: dict[TopicPartition, OffsetTracker] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
+        self._consumer: AIOKafkaConsumer | None = None
         self.last_poll: float | None = None
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            *self._topics,
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,
             enable_auto_commit=False,
@@ -134,102 +122,120 @@ class ConsumerRunner:
         """Consume until `stop()`; reconnects while the broker is unavailable."""
         while not self._stopping.is_set():
             consumer = self._make_consumer()
+            consumer.subscribe(self._topics, listener=_Rebalance(self))
             try:
                 await consumer.start()
                 self._consumer = consumer
-                await self._loop(consumer)
+                if self._batch_handler is not None:
+                    await self._batch_loop(consumer, self._batch_handler)
+                else:
+                    await self._loop(consumer)
             except KafkaError as exc:
                 log.warning("consumer %s lost the broker: %s", self.name, type(exc).__name__)
                 await self._sleep(1.0)
             finally:
+                with contextlib.suppress(KafkaError):
+                    await self._drain(set(self._trackers), consumer)
                 self._consumer = None
                 await consumer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
+            self._backpressure(consumer)
+            batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
+            self.last_poll = time.monotonic()
+            for records in batches.values():
+                for record in records:
+                    self._dispatch(record)
+            if time.monotonic() - self._last_commit >= self._commit_interval_s:
+                await self._commit(consumer, set(self._trackers))
+
+    def _backpressure(self, consumer: AIOKafkaConsumer) -> None:
+        """Stop fetching while the dependency is down or too much is unfinished in memory."""
+        assigned = consumer.assignment()
+        unfinished = sum(lane.size for lane in self._lanes.values())
+        if self.breaker.is_open or unfinished >= self._max_pending:
+            consumer.pause(*assigned)
+        elif consumer.paused():
+            consumer.resume(*consumer.paused())
+
+    def _dispatch(self, record: Record) -> None:
+        tp = TopicPartition(record.topic, record.partition)
+        self._trackers.setdefault(tp, OffsetTracker()).track(record.offset)
+        key = (tp, record.key)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = Lane()
+            lane.task = asyncio.create_task(self._run_lane(key, lane))
+        for obsolete in lane.add(record, self._supersedes):
+            RECORDS_SUPERSEDED.labels(self.name, record.topic).inc()
+            self._finish(obsolete)
+
+    async def _run_lane(self, key: LaneKey, lane: Lane) -> None:
+        assert self._handler is not None
+        try:
+            while lane.queue and not lane.closing:
+                record = lane.take()
+                outcome = await self._attempts.run(record, self._handler, lane)
+                lane.current = None
+                if outcome is Outcome.ABANDONED:
+                    return
+                if outcome is Outcome.SUPERSEDED:
+                    RECORDS_SUPERSEDED.labels(self.name, record.topic).inc()
+                self._finish(record)
+        finally:
+            if self._lanes.get(key) is lane:
+                del self._lanes[key]
+
+    def _finish(self, record: Record) -> None:
+        tracker = self._trackers.get(TopicPartition(record.topic, record.partition))
+        if tracker is not None:  # None: the partition was revoked meanwhile
+            tracker.finish(record.offset)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition]) -> None:
+        self._last_commit = time.monotonic()
+        offsets: dict[TopicPartition, int] = {}
+        for tp in partitions & consumer.assignment():
+            position = self._trackers[tp].position if tp in self._trackers else None
+            if position is not None and self._committed.get(tp) != position:
+                offsets[tp] = position
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:  # e.g. a rebalance in progress: retried on the next round
+            log.warning("commit failed: %s", type(exc).__name__, extra={"consumer": self.name})
+            return
+        self._committed.update(offsets)
+
+    async def _drain(self, partitions: set[TopicPartition], consumer: AIOKafkaConsumer) -> None:
+        """Let running attempts finish (within the grace period), drop the rest, commit."""
+        lanes = [lane for (tp, _), lane in self._lanes.items() if tp in partitions]
+        for lane in lanes:
+            lane.close()
+        tasks = [lane.task for lane in lanes if lane.task is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self._grace_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._commit(consumer, partitions)
+        for tp in partitions:
+            self._trackers.pop(tp, None)
+            self._committed.pop(tp, None)
+
+    async def _batch_loop(self, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
+        while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             self.last_poll = time.monotonic()
             if not batches:
                 continue
-            await self._process(batches)
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
-
-    async def _process(self, batches: dict[TopicPartition, list[Record]]) -> None:
-        if self._batch_handler is not None:
-            batch_handler = self._batch_handler
-            await asyncio.gather(
-                *(
-                    self._with_retries(records[-1], functools.partial(batch_handler, records))
-                    for records in batches.values()
-                )
+            done = await asyncio.gather(
+                *(self._attempts.forever(records, handler) for records in batches.values())
             )
-            return
-        by_key: dict[tuple[TopicPartition, bytes | None], list[Record]] = defaultdict(list)
-        for tp, records in batches.items():
-            for record in records:
-                by_key[(tp, record.key)].append(record)
-        await asyncio.gather(*(self._run_key(records) for records in by_key.values()))
-
-    async def _run_key(self, records: list[Record]) -> None:
-        async with self._slots:
-            for record in records:
-                await self._handle(record)
-
-    async def _handle(self, record: Record) -> None:
-        assert self._handler is not None
-        handler = self._handler
-        await self._with_retries(record, lambda: handler(record))
-
-    async def _with_retries(
-        self, record: Record, attempt_once: Callable[[], Awaitable[None]]
-    ) -> None:
-        """Run until success or a dead letter; `record` names what failed and goes to the DLQ."""
-        attempt = 0
-        first_failure: datetime | None = None
-        while True:
-            attempt += 1
-            started = time.perf_counter()
-            try:
-                await attempt_once()
-            except Exception as exc:  # every failure ends in a retry or a dead letter
-                now = datetime.now(UTC)
-                first_failure = first_failure or now
-                code = exc.code if isinstance(exc, HandlerError) else type(exc).__name__
-                exhausted = (
-                    self._retry.max_attempts is not None and attempt >= self._retry.max_attempts
-                )
-                if self._dead_letter and (isinstance(exc, PermanentError) or exhausted):
-                    failure = Failure(code, str(exc)[:500], attempt, first_failure, now)
-                    await self._send_dead_letter(record, failure)
-                    return
-                RECORDS_RETRIED.labels(self.name, record.topic, code).inc()
-                hint = exc.retry_after if isinstance(exc, RetryableError) else None
-                log.warning(
-                    "record failed, retrying",
-                    extra={"consumer": self.name, "code": code, "attempt": attempt},
-                    exc_info=not isinstance(exc, HandlerError),
-                )
-                await self._sleep(self._retry.delay(attempt, hint))
-                if self._stopping.is_set():
-                    raise asyncio.CancelledError from exc  # leave it uncommitted
-                continue
-            HANDLER_SECONDS.labels(self.name, record.topic).observe(time.perf_counter() - started)
-            RECORDS_PROCESSED.labels(self.name, record.topic).inc()
-            return
-
-    async def _send_dead_letter(self, record: Record, failure: Failure) -> None:
-        assert self._dead_letter is not None
-        attempt = 0
-        while True:  # a dead letter that can't be written is retried, never dropped
-            attempt += 1
-            try:
-                await self._dead_letter(record, failure)
-            except Exception:
-                log.exception("dead-letter write failed", extra={"consumer": self.name})
-                await asyncio.sleep(self._retry.delay(min(attempt, 8)))
-                continue
-            RECORDS_DEAD_LETTERED.labels(self.name, record.topic, failure.code).inc()
-            return
+            if not all(done):
+                return  # a batch cut short by stop() is not committed
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -237,10 +243,26 @@ class ConsumerRunner:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._attempts.stopping.set()
 
     def healthy(self) -> bool:
         """Polled within the last 30 s: the loop is alive and the broker reachable."""
         return self.last_poll is not None and time.monotonic() - self.last_poll < 30
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions go to another member: finish or drop their work, commit, forget."""
+
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        consumer = self._runner._consumer
+        if consumer is not None and revoked:
+            await self._runner._drain(set(revoked), consumer)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
 
 
 def record_summary(record: Record) -> dict[str, Any]:

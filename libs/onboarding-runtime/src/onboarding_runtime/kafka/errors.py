@@ -1,9 +1,14 @@
 """What a message handler raises, and so what the consumer runner does next.
 
 Exception
- ├── RetryableError   the same record is tried again after a backoff (broker, Okta, DB down)
- ├── PermanentError   the record goes to the dead-letter topic at once (bad data, 4xx)
- └── anything else    treated as retryable until the attempts run out, then dead-lettered
+ ├── RetryableError     the same record is tried again after a backoff; dead-lettered after
+ │    │                 the policy's attempts, or, with `retry_for`, once that many seconds
+ │    │                 have passed since its first failure (e.g. "not created yet")
+ │    └── UnavailableError  a dependency is down or refusing us: never the record's fault.
+ │                      The runner pauses consumption (circuit breaker) and retries the record
+ │                      as a probe until the dependency answers; never dead-lettered
+ ├── PermanentError     the record goes to the dead-letter topic at once (bad data, 4xx)
+ └── anything else      treated as retryable until the attempts run out, then dead-lettered
 """
 
 from __future__ import annotations
@@ -16,11 +21,27 @@ class HandlerError(Exception):
 
 
 class RetryableError(HandlerError):
-    """Try again later; `retry_after` (seconds) overrides the backoff when the cause knows."""
+    """Try again later; `retry_after` (seconds) overrides the backoff when the cause knows.
 
-    def __init__(self, message: str, *, code: str = "retryable", retry_after: float | None = None):
+    `retry_for` (seconds) replaces the attempt limit by a period: the record is retried on a
+    widening schedule until that long after its first failure, then dead-lettered.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "retryable",
+        retry_after: float | None = None,
+        retry_for: float | None = None,
+    ) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+        self.retry_for = retry_for
+
+
+class UnavailableError(RetryableError):
+    """The dependency cannot serve anyone right now: pause, probe, resume; never dead-letter."""
 
 
 class PermanentError(HandlerError):

@@ -1,0 +1,161 @@
+"""`rebuild-view`: the users view again from `users.enriched.v1` alone, without a gap.
+
+1. Project the whole topic (up to its end now) into a new collection, with the same
+   decoder and version-guarded writer as the live projector; erased employees' events are
+   left out. Catch up with what arrived meanwhile until a round finds little new.
+2. Flip the pointer: readers and the projector follow it within VIEW_POINTER_TTL_S. Until
+   then they read and write the old collection, which stays complete.
+3. Catch up once more after that time (events the projector wrote to the old collection
+   just before it followed), with atomic newer-only writes since the projector now writes
+   there too; then drop the old collection.
+
+A failure before the flip drops the new collection: the live view never changed. A failure
+after it keeps the old collection (nothing lost); running the command again is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+from onboarding_runtime.view import Delete, Put, Slice, VersionedWriter, time_of
+from onboarding_runtime.view.records import enriched_change
+from onboarding_runtime.view.writer import Change
+
+from onboarding_ops.bootstrap import Kafka, Ops
+from onboarding_ops.erasure_log import ErasureLog
+from onboarding_ops.errors import OpsError
+from onboarding_ops.progress import Tracker
+from onboarding_ops.scan import Scan
+from onboarding_ops.view import MongoView
+
+SLICE = 2000  # records per bulk write
+CATCH_UP_ROUNDS = 5
+SETTLED = 100  # a catch-up round this small means the next one, after the flip, is quick
+
+
+@dataclass
+class RebuildSummary:
+    collection: str
+    previous: str
+    records: int = 0
+    erased_skipped: int = 0
+    users: int = 0
+
+
+class _Projection:
+    """Records of the enriched topic into changes, minus erased employees' events."""
+
+    def __init__(self, erasures: ErasureLog, summary: RebuildSummary) -> None:
+        self._erasures = erasures
+        self._summary = summary
+
+    def change(self, record: ConsumerRecord[bytes, bytes]) -> Change | None:
+        self._summary.records += 1
+        change = enriched_change(record)
+        if isinstance(change, Put) and self._erasures.covers(
+            change.employee_id, time_of(change.version)
+        ):
+            self._summary.erased_skipped += 1
+            return None
+        return change
+
+
+async def rebuild(
+    ops: Ops, kafka: Kafka, view: MongoView, erasures: ErasureLog, tracker: Tracker
+) -> RebuildSummary:
+    previous = await view.pointer.name()
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    new = f"users_{stamp}_{uuid.uuid4().hex[:6]}"
+    summary = RebuildSummary(collection=new, previous=previous)
+    projection = _Projection(erasures, summary)
+    writer = VersionedWriter(view.db, new)
+    try:
+        await view.db.create_collection(new)
+        scan = await kafka.reader.plan(ops.topics.enriched)
+        tracker.begin(f"rebuilding from {ops.topics.enriched}", scan.total)
+        await _bulk(writer, _slices(kafka, scan, projection, tracker))
+        for _ in range(CATCH_UP_ROUNDS):
+            scan = await kafka.reader.plan_after(scan)
+            if scan.total <= SETTLED:
+                break
+            tracker.begin("catching up", scan.total)
+            await _bulk(writer, _slices(kafka, scan, projection, tracker))
+        await view.pointer.flip(new)
+    except BaseException:
+        await view.db.drop_collection(new)
+        raise
+    try:
+        await _after_flip(kafka, view, writer, scan, projection, tracker)
+    except Exception as exc:
+        raise OpsError(
+            f"switched to {new}, but the last catch-up failed ({type(exc).__name__}); "
+            f"{previous} was kept; run rebuild-view again"
+        ) from exc
+    summary.users = await view.db[new].count_documents({})
+    if previous != new:
+        await view.db.drop_collection(previous)
+    return summary
+
+
+async def _after_flip(
+    kafka: Kafka,
+    view: MongoView,
+    writer: VersionedWriter,
+    scan: Scan,
+    projection: _Projection,
+    tracker: Tracker,
+) -> None:
+    # The services keep the old pointer for up to their TTL; wait it out, then catch up.
+    await asyncio.sleep(view.pointer_ttl_s + 0.5)
+    scan = await kafka.reader.plan_after(scan)
+    tracker.begin("catching up after the switch", scan.total)
+    latest: dict[str, list[Change]] = {}
+    async for record in kafka.reader.read(scan):
+        tracker.advance()
+        change = projection.change(record)
+        if change is None:
+            continue
+        steps = latest.setdefault(change.employee_id, [])
+        if isinstance(change, Delete):
+            steps[:] = [change]  # what came before the tombstone no longer matters
+        elif not any(isinstance(s, Put) and s.version >= change.version for s in steps):
+            steps[:] = [s for s in steps if isinstance(s, Delete)] + [change]
+    for steps in latest.values():
+        for step in steps:
+            if isinstance(step, Delete):
+                await writer.erase(step.employee_id)
+            else:
+                await writer.put_if_newer(step)  # the live projector writes here too now
+
+
+async def _slices(
+    kafka: Kafka, scan: Scan, projection: _Projection, tracker: Tracker
+) -> AsyncIterator[Slice]:
+    """Per partition, consecutive runs of records as `Slice`s that follow on each other."""
+    pending: dict[int, list[Change]] = defaultdict(list)
+    first: dict[int, int] = {tp.partition: scan.starts[tp] for tp in scan.starts}
+    last: dict[int, int] = {}
+    async for record in kafka.reader.read(scan):
+        tracker.advance()
+        p = record.partition
+        last[p] = record.offset
+        change = projection.change(record)
+        if change is not None:
+            pending[p].append(change)
+        if record.offset + 1 - first[p] >= SLICE:
+            yield Slice((scan.topic, p), first[p], record.offset + 1, pending.pop(p, []))
+            first[p] = record.offset + 1
+    for p, offset in last.items():
+        if offset + 1 > first[p]:
+            yield Slice((scan.topic, p), first[p], offset + 1, pending.pop(p, []))
+
+
+async def _bulk(writer: VersionedWriter, slices: AsyncIterator[Slice]) -> None:
+    async for part in slices:
+        await writer.apply(part)

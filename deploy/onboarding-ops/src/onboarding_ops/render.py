@@ -1,0 +1,95 @@
+"""Summaries and tables for people, and JSON lines for scripts."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from onboarding_ops.dead_letters import DeadLetter
+from onboarding_ops.erase import EraseSummary
+from onboarding_ops.kafka_admin import TopicReport
+from onboarding_ops.rebuild import RebuildSummary
+from onboarding_ops.redrive import RedriveSummary
+from onboarding_ops.replay import ReplaySummary
+
+
+def topic_reports(console: Console, reports: list[TopicReport]) -> None:
+    table = Table("topic", "state", "details", title="Topics")
+    for report in reports:
+        table.add_row(report.name, report.state, "; ".join(report.details))
+    console.print(table)
+    counts = {s: sum(r.state == s for r in reports) for s in ("created", "fixed", "ok", "drift")}
+    missing = sum(r.state == "missing" for r in reports)
+    line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    console.print(f"{len(reports)} topics: {line}" + (f", {missing} missing" if missing else ""))
+
+
+def replay_summary(console: Console, s: ReplaySummary) -> None:
+    console.print(
+        f"replay {s.replay_id}: {s.republished} HR events republished of {s.scanned} read; "
+        f"skipped {s.skipped_copies} earlier replay copies, {s.skipped_duplicates} duplicates, "
+        f"{s.skipped_erased} of erased employees, {s.unreadable} unreadable"
+    )
+
+
+def rebuild_summary(console: Console, s: RebuildSummary) -> None:
+    console.print(
+        f"view rebuilt into {s.collection} ({s.users} users from {s.records} records, "
+        f"{s.erased_skipped} erased skipped); switched from {s.previous}, which was dropped"
+    )
+
+
+def erase_summary(console: Console, employee_id: str, s: EraseSummary) -> None:
+    again = (
+        f" (again; first erased {s.already_erased_at.isoformat()})" if s.already_erased_at else ""
+    )
+    console.print(
+        f"erased employee {employee_id}{again} at {s.erased_at.isoformat()}: removed from the "
+        f"view and the status view, tombstone sent, erasure recorded as {s.pseudonym}"
+    )
+
+
+def dead_letters_table(console: Console, letters: list[DeadLetter], hidden_erased: int) -> None:
+    table = Table(
+        "employee", "error code", "message", "attempts", "when", "redrives", title="Dead letters"
+    )
+    for d in letters:
+        table.add_row(
+            d.employee_id,
+            d.code,
+            d.message,
+            "" if d.attempts is None else str(d.attempts),
+            d.failed_at,
+            f"{d.redrives}" + (" (redriven)" if d.redriven else ""),
+        )
+    console.print(table)
+    note = f"; {hidden_erased} of erased employees not shown" if hidden_erased else ""
+    console.print(f"{len(letters)} dead letters{note}")
+
+
+def dead_letters_json(console: Console, letters: list[DeadLetter]) -> None:
+    for d in letters:
+        row = {
+            "employee_id": d.employee_id,
+            "error_code": d.code,
+            "message": d.message,
+            "attempts": d.attempts,
+            "failed_at": d.failed_at,
+            "event_id": d.event_id,
+            "redrives": d.redrives,
+            "redriven": d.redriven,
+            "dlq": d.mark,
+        }
+        console.out(json.dumps(row), highlight=False)
+
+
+def redrive_summary(console: Console, s: RedriveSummary) -> None:
+    if not s.waiting:
+        console.print("nothing to redrive: no dead letter is waiting")
+        return
+    console.print(
+        f"redrive {s.run_id}: {s.redriven} HR events sent back for {s.employees} employees "
+        f"({s.waiting} dead letters marked redriven)"
+    )

@@ -1,0 +1,109 @@
+"""Wrong arguments are refused with one clear message and exit code 2, before any I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from onboarding_ops.arguments import parse_since
+from onboarding_ops.bootstrap import Ops
+from onboarding_ops.cli import app
+from onboarding_ops.errors import BadArgument
+from onboarding_ops.settings import Settings
+from typer.testing import CliRunner
+
+# Nothing listens there: a command that reached for the broker would fail with exit 1.
+NOWHERE = Ops(
+    Settings(
+        kafka_bootstrap_servers="127.0.0.1:9",
+        mongodb_url="mongodb://127.0.0.1:9/x",
+        ops_connect_timeout_s=1,
+    )
+)
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), obj=NOWHERE)
+    return result.exit_code, result.output
+
+
+def test_since_accepts_earliest_and_iso_times_with_utc_as_the_default_zone() -> None:
+    assert parse_since("earliest") is None
+    assert parse_since("2024-01-15T09:30:00Z") == datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
+    assert parse_since("2024-01-15T09:30:00") == datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
+    assert parse_since("2024-01-15") == datetime(2024, 1, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2024-13-01", "", "15/01/2024"])
+def test_since_refuses_what_is_not_a_time(text: str) -> None:
+    with pytest.raises(BadArgument, match="neither 'earliest' nor an ISO 8601 time"):
+        parse_since(text)
+
+
+def test_replay_with_a_bad_timestamp_exits_2_with_the_reason() -> None:
+    code, output = invoke("replay", "--since", "last tuesday")
+
+    assert code == 2
+    assert "'last tuesday' is neither 'earliest' nor an ISO 8601 time" in output
+
+
+def test_replay_since_a_future_time_exits_2() -> None:
+    code, output = invoke("replay", "--since", "2999-01-01T00:00:00Z")
+
+    assert code == 2
+    assert "is in the future" in output
+
+
+def test_replay_without_since_is_a_usage_error() -> None:
+    code, output = invoke("replay")
+
+    assert code == 2
+    assert "--since" in output
+
+
+@pytest.mark.parametrize(
+    "args", [("erase", "not an id"), ("erase", "x" * 65), ("dlq", "redrive", "--employee", "a/b")]
+)
+def test_a_malformed_employee_id_exits_2(args: tuple[str, ...]) -> None:
+    code, output = invoke(*args)
+
+    assert code == 2
+    assert "is not an employee id" in output
+
+
+def test_an_unreachable_broker_is_one_message_and_exit_1() -> None:
+    code, output = invoke("topics")
+
+    assert code == 1
+    assert "Kafka is unreachable at 127.0.0.1:9" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("topics",),
+        ("replay",),
+        ("rebuild-view",),
+        ("erase",),
+        ("dlq",),
+        ("dlq", "list"),
+        ("dlq", "redrive"),
+    ],
+)
+def test_every_command_has_help(args: tuple[str, ...]) -> None:
+    code, output = invoke(*args, "--help")
+
+    assert code == 0
+    assert "Usage:" in output
+
+
+def test_invalid_settings_exit_2_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("PII_HASH_KEY", raising=False)
+
+    result = CliRunner().invoke(app, ["topics"])  # no obj: settings from the environment
+
+    assert result.exit_code == 2
+    assert "PII_HASH_KEY must be set in production" in result.output

@@ -1,0 +1,85 @@
+"""`erase` removes the person from the view and status view, sends a tombstone, and
+remembers the erasure under a pseudonym so later replays skip them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from onboarding_ops.bootstrap import Ops, open_view
+from onboarding_ops.erase import ERASED_AT_HEADER
+from onboarding_runtime.pii import Pseudonymizer
+from onboarding_runtime.view import Put, VersionedWriter, version_of
+from onboarding_runtime.view.status import ACCEPTED
+from opskit import TEST_PII_KEY, OpsDriver, hr_event
+
+pytestmark = pytest.mark.integration
+
+
+async def _in_view(ops: Ops, employee_id: str) -> None:
+    version = version_of(datetime.now(UTC), 3)
+    async with open_view(ops) as view:
+        users = VersionedWriter(view.db, await view.pointer.name())
+        await users.put_if_newer(Put(employee_id, version, {"body": "{}", "etag": '"x"'}))
+        status = VersionedWriter(view.db, ACCEPTED)
+        await status.put_if_newer(Put(employee_id, version, {"event_id": "e"}))
+
+
+async def _known(ops: Ops, employee_id: str) -> bool:
+    async with open_view(ops) as view:
+        return await view.knows(employee_id)
+
+
+async def test_erase_removes_the_person_everywhere_and_remembers_it(driver: OpsDriver) -> None:
+    ops = driver.ops
+    await _in_view(ops, "emp-21")
+
+    result = await driver.invoke("erase", "emp-21")
+
+    assert result.exit_code == 0, result.output
+    assert not await _known(ops, "emp-21")
+    [tombstone] = await driver.read(ops.topics.enriched)
+    assert (tombstone.key, tombstone.value) == ("emp-21", None)
+    assert datetime.fromisoformat(tombstone.headers[ERASED_AT_HEADER]) <= datetime.now(UTC)
+    [erasure] = await driver.read(ops.topics.erasures)
+    assert erasure.key == Pseudonymizer(TEST_PII_KEY.encode())("emp-21")
+    assert erasure.value is not None
+    assert b"emp-21" not in erasure.value
+    assert set(json.loads(erasure.value)) == {"erased_at"}
+
+
+async def test_erase_of_an_unknown_employee_exits_2_and_changes_nothing(
+    driver: OpsDriver,
+) -> None:
+    result = await driver.invoke("erase", "never-seen")
+
+    assert result.exit_code == 2
+    assert "unknown employee never-seen" in result.output
+    assert await driver.read(driver.topics.enriched) == []
+    assert await driver.read(driver.topics.erasures) == []
+
+
+async def test_erase_twice_is_harmless(driver: OpsDriver) -> None:
+    await _in_view(driver.ops, "emp-22")
+    await driver.invoke("erase", "emp-22")
+
+    again = await driver.invoke("erase", "emp-22")
+
+    assert again.exit_code == 0, again.output
+    assert "(again; first erased" in again.output
+
+
+async def test_a_replay_after_erase_skips_the_erased_employee(driver: OpsDriver) -> None:
+    hr = driver.topics.hr
+    await driver.publish(hr, "emp-23", hr_event("emp-23").to_json())
+    await driver.publish(hr, "emp-24", hr_event("emp-24").to_json())
+    await _in_view(driver.ops, "emp-23")
+    await driver.invoke("erase", "emp-23")
+
+    result = await driver.invoke("replay", "--since", "earliest")
+
+    assert result.exit_code == 0, result.output
+    assert "1 HR events republished of 2 read" in result.output
+    keys = [r.key for r in await driver.read(hr)]
+    assert sorted(keys) == ["emp-23", "emp-24", "emp-24"]

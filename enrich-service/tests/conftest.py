@@ -1,0 +1,91 @@
+"""Fixtures: the Okta simulator as a process, and enrich-service running in this process."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from enrich_service.app import create_app
+from enrich_service.settings import Settings
+from enrich_support import Simulator, skip_to_end
+from onboarding_devstack.processes import Managed, free_port, start, stop
+
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+TOKEN = "okta-simulator-token"
+
+
+def wait_ready(url: str, proc: Managed, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        if not proc.running():
+            raise RuntimeError(f"{proc.name} exited; see {proc.log_file}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} not ready at {url}")
+
+
+@pytest.fixture(scope="session")
+def okta_sim_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    proc = Managed("okta-simulator", tmp_path_factory.mktemp("enrich-sim"))
+    env = {"OKTA_SIM_PORT": str(port), "OKTA_API_TOKEN": TOKEN, "OKTA_SIM_LOG_LEVEL": "warning"}
+    start(proc, [str(BIN / "okta-simulator")], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{url}/v1/healthz", proc)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+async def sim(okta_sim_url: str) -> AsyncIterator[Simulator]:
+    simulator = Simulator(okta_sim_url)
+    await simulator.reset()
+    try:
+        yield simulator
+    finally:
+        await simulator.aclose()
+
+
+def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "okta_org_url": okta_url,
+        "okta_api_token": TOKEN,
+        "enrich_group_id": group,
+        "enrich_port": free_port(),
+        "environment": "test",
+        "log_format": "text",
+        "okta_timeout_s": 1.0,
+        "okta_backoff_max_s": 0.3,
+        "enrich_probe_interval_s": 0.3,
+        "enrich_not_found_retry_s": 30.0,
+    }
+    values.update(changes)
+    return Settings(**values)
+
+
+EnrichFactory = Callable[..., contextlib.AbstractAsyncContextManager[Settings]]
+
+
+@pytest.fixture
+def enrich(kafka_bootstrap: str, okta_sim_url: str, unique_name: str) -> EnrichFactory:
+    """`async with enrich(**settings):` runs the service (its own group) for the block."""
+
+    @contextlib.asynccontextmanager
+    async def run(**changes: Any) -> AsyncIterator[Settings]:
+        settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
+        await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
+        async with LifespanManager(create_app(settings), shutdown_timeout=30):
+            yield settings
+
+    return run

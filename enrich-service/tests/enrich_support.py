@@ -1,0 +1,186 @@
+"""Test support: the simulator's control API, HR events in, enriched and dead-letter records out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from onboarding_events import (
+    HR_USER_UPSERTED,
+    HR_USERS_TOPIC,
+    HrUser,
+    HrUserUpserted,
+    kafka_headers,
+)
+from onboarding_runtime.kafka import EventProducer
+
+Offsets = dict[TopicPartition, int]
+
+
+class Simulator:
+    """The simulator's `/_sim` control API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=10)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = await self._http.request(method, f"/_sim{path}", json=body)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    async def reset(self) -> None:
+        await self._call("POST", "/reset")
+
+    async def put_user(self, email: str, **spec: Any) -> dict[str, Any]:
+        body = {"email": email, "first_name": "Test", "last_name": "User", **spec}
+        result: dict[str, Any] = await self._call("PUT", "/users", body)
+        return result
+
+    async def latency(self, ms: int, endpoint: str | None = None) -> None:
+        await self._call("PUT", "/latency", {"ms": ms, "endpoint": endpoint})
+
+    async def rate_limit(
+        self, endpoint: str, limit: int, window_seconds: int | None = None
+    ) -> None:
+        body = {"endpoint": endpoint, "limit": limit, "window_seconds": window_seconds}
+        await self._call("PUT", "/rate-limits", body)
+
+    async def groups_page_size(self, size: int) -> None:
+        await self._call("PUT", "/groups-page-size", {"size": size})
+
+    async def fault(self, kind: str, count: int = 1, **spec: Any) -> None:
+        await self._call("POST", "/faults", {"kind": kind, "count": count, **spec})
+
+    async def clear_faults(self) -> None:
+        await self._call("DELETE", "/faults")
+
+    async def requests(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        path = f"/requests?endpoint={endpoint}" if endpoint else "/requests"
+        result: list[dict[str, Any]] = await self._call("GET", path)
+        return result
+
+
+def unique_person() -> tuple[str, str]:
+    """An employee id and an email no other test uses."""
+    tag = uuid.uuid4().hex[:10]
+    return f"e{tag}", f"person.{tag}@example.com"
+
+
+def hr_event(
+    employee_id: str, email: str, *, title: str = "Engineer", at: datetime | None = None
+) -> HrUserUpserted:
+    data = HrUser(
+        employee_id=employee_id,
+        first_name="Test",
+        last_name="User",
+        email=email,
+        title=title,
+        department="Engineering",
+        start_date=datetime(2024, 1, 15).date(),
+    )
+    return HrUserUpserted(
+        source="urn:test",
+        type=HR_USER_UPSERTED,
+        subject=employee_id,
+        time=at or datetime.now(UTC),
+        data=data,
+    )
+
+
+def times(n: int) -> list[datetime]:
+    start = datetime.now(UTC)
+    return [start + timedelta(milliseconds=i) for i in range(n)]
+
+
+async def publish_hr(
+    bootstrap: str, events: list[HrUserUpserted], headers: dict[str, str] | None = None
+) -> None:
+    producer = EventProducer(bootstrap)
+    await producer.start()
+    try:
+        await asyncio.gather(
+            *(
+                producer.publish(
+                    HR_USERS_TOPIC,
+                    key=event.subject,
+                    value=event.to_json(),
+                    headers=kafka_headers(headers),
+                )
+                for event in events
+            )
+        )
+    finally:
+        await producer.stop()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> Offsets:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        result: Offsets = await consumer.end_offsets(partitions)
+        return result
+    finally:
+        await consumer.stop()
+
+
+async def skip_to_end(bootstrap: str, group_id: str, topic: str = HR_USERS_TOPIC) -> None:
+    """Commit the group at the topic's end: a fresh service ignores earlier tests' events."""
+    offsets = await end_offsets(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id)
+    await consumer.start()
+    try:
+        consumer.assign(list(offsets))
+        await consumer.commit(offsets)
+    finally:
+        await consumer.stop()
+
+
+async def read_for(
+    bootstrap: str, since: Offsets, keys: set[str], seconds: float
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Everything of `keys` written after `since` that shows up within `seconds`."""
+    started = time.monotonic()
+    return await read_until(
+        bootstrap, since, keys, lambda _: time.monotonic() - started >= seconds, within=seconds + 5
+    )
+
+
+async def read_until(
+    bootstrap: str,
+    since: Offsets,
+    keys: set[str],
+    done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    *,
+    within: float = 30.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Records of `keys` written after `since`, in each partition's order, until `done`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        consumer.assign(list(since))
+        for tp, offset in since.items():
+            consumer.seek(tp, offset)
+        deadline = time.monotonic() + within
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                found.extend(r for r in records if (r.key or b"").decode() in keys)
+            if done(found):
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not done within {within}s; got {len(found)} records")
+    finally:
+        await consumer.stop()

@@ -1,0 +1,63 @@
+"""W3C trace context per request: the trace id is the correlation id of every log line.
+
+An incoming valid `traceparent` is continued (same trace id, our own span id); otherwise a
+new trace starts. The id is echoed in `X-Correlation-ID` and travels to Kafka as the
+`traceparent` and `correlation-id` headers.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from onboarding_runtime.logging import correlation_id
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_INVALID_TRACE = "0" * 32
+_INVALID_SPAN = "0" * 16
+
+
+def continue_trace(header: str | None) -> tuple[str, str]:
+    """(trace id, our traceparent) from an incoming `traceparent`, or a new trace."""
+    match = _TRACEPARENT.match(header.strip().lower()) if header else None
+    if match and match.group(1) != _INVALID_TRACE and match.group(2) != _INVALID_SPAN:
+        trace_id, flags = match.group(1), match.group(3)
+    else:
+        trace_id, flags = secrets.token_hex(16), "01"
+    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
+
+def kafka_trace_headers(traceparent: str) -> dict[str, str]:
+    return {"traceparent": traceparent, "correlation-id": traceparent[3:35]}
+
+
+class TraceMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): it runs on every request of the hot path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"traceparent":
+                incoming = value.decode("latin-1")
+        trace_id, traceparent = continue_trace(incoming)
+        scope.setdefault("state", {})["traceparent"] = traceparent
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-correlation-id", trace_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        token = correlation_id.set(trace_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)

@@ -1,0 +1,120 @@
+"""Helpers for the ingest tests: the app in-process on the real broker, reading a topic back."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from asgi_lifespan import LifespanManager
+from ingest_service.app import create_app
+from ingest_service.deliveries import DeliveryStore
+from ingest_service.kafka_sink import KafkaSink
+from ingest_service.settings import Settings
+from onboarding_runtime.kafka import EventProducer
+from standardwebhooks import Webhook
+
+SEED: dict[str, Any] = {
+    "employee_id": "12345",
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "preferred_name": "Janey",
+    "email": "jane.doe@example.com",
+    "title": "Software Engineer",
+    "department": "Engineering",
+    "start_date": "2024-01-15",
+}
+SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
+OLD_SECRET = "whsec_" + base64.b64encode(b"o" * 32).decode()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    # Every field that matters explicit, so variables in the environment change nothing.
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "api_key": None,
+        "webhook_secret": None,
+        "kafka_publish_timeout_s": 5.0,
+        "kafka_delivery_timeout_s": 30.0,
+        "rate_limit_per_s": 1000.0,
+        "rate_limit_burst": 1000,
+        "log_format": "text",
+    }
+    fields.update(overrides)
+    return Settings(**fields)
+
+
+def variant(settings: Settings, **overrides: Any) -> Settings:
+    """`settings` with some fields changed, validated again."""
+    return make_settings(**{**settings.model_dump(), **overrides})
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, topic: str, *, store: DeliveryStore | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan, writing to `topic` on the real broker."""
+    producer = EventProducer(
+        settings.kafka_bootstrap_servers, timeout_s=settings.kafka_delivery_timeout_s
+    )
+    app = create_app(settings, sink=KafkaSink(producer, topic), store=store)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
+            yield client
+
+
+def signed(
+    body: bytes, msg_id: str, *, secret: str = SECRET, at: float | None = None
+) -> dict[str, str]:
+    stamp = datetime.fromtimestamp(at if at is not None else time.time(), UTC)
+    signature = Webhook(secret).sign(msg_id, stamp, body.decode())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(stamp.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, within: float = 20.0, settle: float = 1.0
+) -> list[Any]:
+    """Every record of `topic` from the start: waits for `expect`, then `settle` s for extras."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records: list[Any] = []
+        deadline = time.monotonic() + within
+        extra_until: float | None = None
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            for batch in batches.values():
+                records.extend(batch)
+            now = time.monotonic()
+            if len(records) >= expect and extra_until is None:
+                extra_until = now + settle
+            if (extra_until is not None and now >= extra_until) or now > deadline:
+                return records
+    finally:
+        await consumer.stop()
+
+
+async def eventually_async(probe: Any, *, within: float = 30.0, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        result = await probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(every)

@@ -1,0 +1,94 @@
+"""The OpenAPI schema is complete, and schemathesis finds no request that makes a server error.
+
+A unit test of the HTTP surface: the events go to an in-memory sink (a fake at the
+`EventSink` port) so that thousands of generated requests need no broker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from ingest_service.acceptor import Headers
+from ingest_service.app import create_app
+from ingest_service.deliveries import Delivery
+from ingest_support import SEED, make_settings
+from onboarding_events import HrUserUpserted
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+
+class MemorySink:
+    def __init__(self) -> None:
+        self.events: list[HrUserUpserted] = []
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+    async def publish(self, event: HrUserUpserted, headers: Headers) -> None:
+        self.events.append(event)
+
+    async def healthy(self) -> bool:
+        return True
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.claims: dict[str, Delivery] = {}
+
+    async def claim(self, delivery_id: str, event_id: str, time: datetime) -> Delivery:
+        return self.claims.setdefault(delivery_id, Delivery(event_id, time, published=False))
+
+    async def mark_published(self, delivery_id: str) -> None:
+        claim = self.claims[delivery_id]
+        self.claims[delivery_id] = Delivery(claim.event_id, claim.time, published=True)
+
+    async def ready(self) -> bool:
+        return True
+
+
+def _app() -> FastAPI:
+    return create_app(make_settings(), sink=MemorySink(), store=MemoryStore())
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+def test_no_generated_request_makes_a_server_error() -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert any(op.path == "/v1/hr/webhook" for op in operations)
+    for operation in operations:
+
+        @given(operation.as_strategy())
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+        def call(case: Any) -> None:
+            case.call_and_validate(checks=CHECKS)
+
+        call()
+
+
+def test_the_webhook_is_documented_with_the_seed_example_and_every_answer() -> None:
+    spec = _app().openapi()
+    webhook = spec["paths"]["/v1/hr/webhook"]["post"]
+
+    body = webhook["requestBody"]["content"]["application/json"]
+    assert body["example"] == SEED
+    assert set(body["schema"]["required"]) == {"employee_id", "first_name", "last_name", "email"}
+    assert set(webhook["responses"]) == {"202", "401", "413", "415", "422", "429", "503"}
+    for status in ("429", "503"):
+        assert "Retry-After" in webhook["responses"][status]["headers"]
+    headers = {p["name"] for p in webhook["parameters"]}
+    assert {"X-API-Key", "webhook-id", "webhook-signature", "Idempotency-Key"} <= headers

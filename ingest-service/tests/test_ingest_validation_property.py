@@ -1,0 +1,98 @@
+"""Property tests of the webhook's validation: what is accepted, what is refused, and why."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ingest_service.intake import Invalid, parse_user
+
+ID_CHARS = st.sampled_from("abcXYZ019._-")
+valid_ids = st.text(ID_CHARS, min_size=1, max_size=64)
+PRINTABLE = st.characters(exclude_categories=["Cc", "Cs"])
+names = st.text(PRINTABLE, min_size=1, max_size=100).filter(lambda s: s.strip() != "")
+emails = st.builds(
+    "{}@{}.{}".format,
+    st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=True).filter(
+        lambda s: ".." not in s
+    ),
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True),
+    st.sampled_from(["com", "org", "example", "io"]),
+)
+valid_records = st.fixed_dictionaries(
+    {"employee_id": valid_ids, "first_name": names, "last_name": names, "email": emails},
+    optional={
+        "preferred_name": st.one_of(st.none(), names),
+        "title": st.one_of(st.none(), st.text(PRINTABLE, max_size=200)),
+        "department": st.one_of(st.none(), st.text(PRINTABLE, max_size=200)),
+        "start_date": st.dates().map(date.isoformat),
+        "unknown_field": st.integers(),
+    },
+)
+
+
+def _reasons(body: bytes) -> list[list[str | int]] | None:
+    """The `loc` of every reason for refusing `body`, or None when it is accepted."""
+    try:
+        parse_user(body)
+    except Invalid as exc:
+        return [e["loc"] for e in exc.errors]
+    return None
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(valid_records)
+def test_every_valid_record_is_accepted_with_names_trimmed(record: dict[str, Any]) -> None:
+    user = parse_user(json.dumps(record).encode())
+
+    assert user.employee_id == record["employee_id"]
+    assert user.first_name == record["first_name"].strip()
+    assert user.email == record["email"]
+    assert not hasattr(user, "unknown_field")
+
+
+@settings(max_examples=200, deadline=None)
+@given(valid_records, st.text(max_size=80))
+def test_an_employee_id_outside_the_pattern_is_refused_with_its_reason(
+    record: dict[str, Any], employee_id: str
+) -> None:
+    valid = re.fullmatch(r"[A-Za-z0-9._-]{1,64}", employee_id) is not None
+    reasons = _reasons(json.dumps({**record, "employee_id": employee_id}).encode())
+
+    assert reasons == (None if valid else [["body", "employee_id"]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(valid_records, st.sampled_from(["first_name", "last_name", "title"]), st.text(max_size=5))
+def test_control_characters_in_names_are_refused(
+    record: dict[str, Any], field: str, around: str
+) -> None:
+    reasons = _reasons(json.dumps({**record, field: f"A{around}\x07B"}).encode())
+
+    assert reasons is not None
+    assert ["body", field] in reasons
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=200), JSON_VALUES.map(lambda v: json.dumps(v).encode())))
+def test_any_body_is_a_record_or_every_reason_never_a_crash(body: bytes) -> None:
+    try:
+        parse_user(body)
+        errors: list[dict[str, Any]] | None = None
+    except Invalid as exc:
+        errors = exc.errors
+    if errors is not None:
+        assert errors
+        assert all(e["loc"][0] == "body" and e["msg"] and e["type"] for e in errors)
+        json.dumps(errors)  # the 422 body must serialise

@@ -1,0 +1,73 @@
+"""A circuit breaker around the handler's dependency: pause consumption while it is down.
+
+Closed: records start freely. A handler raising `UnavailableError` opens it: no record
+starts any more, except one probe every `probe_interval_s` (doubling up to
+`max_probe_interval_s`). The first attempt that does not fail with `UnavailableError`
+closes it and everything waiting starts again. Nothing is dead-lettered meanwhile: the
+outage is the dependency's, not the records'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from prometheus_client import Gauge
+
+CONSUMER_PAUSED = Gauge(
+    "onboarding_consumer_paused",
+    "1 while a consumer's dependency is down and consumption is paused",
+    ["consumer"],
+)
+
+log = logging.getLogger(__name__)
+
+
+class CircuitBreaker:
+    def __init__(
+        self, name: str, *, probe_interval_s: float = 2.0, max_probe_interval_s: float = 30.0
+    ) -> None:
+        self._name = name
+        self._base = probe_interval_s
+        self._max = max_probe_interval_s
+        self._interval = probe_interval_s
+        self._next_probe = 0.0
+        self._closed = asyncio.Event()
+        self._closed.set()
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closed.is_set()
+
+    async def admit(self) -> None:
+        """Return when a record may start: at once while closed, else as the next probe."""
+        while not self._closed.is_set():
+            now = time.monotonic()
+            if now >= self._next_probe:
+                self._next_probe = now + self._interval  # one probe per interval
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), self._next_probe - now)
+
+    def unavailable(self) -> None:
+        now = time.monotonic()
+        if self._closed.is_set():
+            self._closed.clear()
+            self._interval = self._base
+            log.warning(
+                "dependency unavailable: consumption paused", extra={"consumer": self._name}
+            )
+            CONSUMER_PAUSED.labels(self._name).set(1)
+        else:
+            self._interval = min(self._interval * 2, self._max)
+        self._next_probe = max(self._next_probe, now + self._interval)
+
+    def answered(self) -> None:
+        if not self._closed.is_set():
+            log.info(
+                "dependency answers again: consumption resumed", extra={"consumer": self._name}
+            )
+            CONSUMER_PAUSED.labels(self._name).set(0)
+            self._closed.set()

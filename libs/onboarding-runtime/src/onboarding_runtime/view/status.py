@@ -1,0 +1,96 @@
+"""The status view: where an employee's newest HR event is (pending, completed or failed).
+
+Three sources, three writers, so each document still has exactly one writer (FerretDB v1
+does not apply an update atomically, and the three topics' partitions may belong to
+different consumers): `status_accepted` from `hr.users.v1`, `status_failed` from
+`hr.users.v1.dlq`, and completion from the `users` view itself (its version and
+`completed_at`). All carry the same version for the same HR event, so the status is
+decided at read time by comparing them: see `merge`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from onboarding_runtime.kafka.consumer import Record
+from onboarding_runtime.mongo import Document
+from onboarding_runtime.view.records import accepted_change, failed_change, slice_of
+from onboarding_runtime.view.users import UsersView
+from onboarding_runtime.view.versions import time_of
+from onboarding_runtime.view.writer import VersionedWriter
+
+ACCEPTED = "status_accepted"
+FAILED = "status_failed"
+
+Status = Literal["pending", "completed", "failed"]
+
+
+def merge(
+    employee_id: str,
+    accepted: Document | None,
+    failed: Document | None,
+    completed: Document | None,
+) -> dict[str, Any] | None:
+    """The contract's status document, or None for an employee never seen.
+
+    The newest version wins; at the same version (the same HR event) a completion beats a
+    failure (a redelivered event that failed once and then succeeded), and both beat
+    `pending`. A newer accepted event makes the status `pending` again (replay, redrive).
+    """
+    present = [d for d in (accepted, failed, completed) if d is not None]
+    if not present:
+        return None
+    newest = max(str(d["version"]) for d in present)
+    status: Status
+    if completed is not None and completed["version"] == newest:
+        status, source, done_at, error = "completed", completed, completed.get("completed_at"), None
+    elif failed is not None and failed["version"] == newest:
+        status, source, done_at = "failed", failed, failed.get("failed_at")
+        error = failed.get("error")
+    else:
+        assert accepted is not None
+        status, source, done_at, error = "pending", accepted, None, None
+    return {
+        "id": employee_id,
+        "status": status,
+        "event_id": source.get("event_id"),
+        "accepted_at": _iso(time_of(newest)),
+        "completed_at": _iso(done_at),
+        "error": error,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+class StatusView:
+    def __init__(self, db: AsyncDatabase[Document], users: UsersView) -> None:
+        self._db = db
+        self._users = users
+        self._accepted = VersionedWriter(db, ACCEPTED)
+        self._failed = VersionedWriter(db, FAILED)
+
+    async def project_accepted(self, records: Sequence[Record]) -> int:
+        return await self._accepted.apply(slice_of(records, accepted_change))
+
+    async def project_failed(self, records: Sequence[Record]) -> int:
+        return await self._failed.apply(slice_of(records, failed_change))
+
+    async def get(self, employee_id: str) -> dict[str, Any] | None:
+        users = self._db[await self._users.collection_name()]
+        accepted, failed, completed = await asyncio.gather(
+            self._db[ACCEPTED].find_one({"_id": employee_id}),
+            self._db[FAILED].find_one({"_id": employee_id}),
+            users.find_one({"_id": employee_id}, {"version": 1, "event_id": 1, "completed_at": 1}),
+        )
+        return merge(employee_id, accepted, failed, completed)
+
+    async def erase(self, employee_id: str) -> None:
+        """Remove the employee from the status view (the users view has its own `erase`)."""
+        await asyncio.gather(self._accepted.erase(employee_id), self._failed.erase(employee_id))

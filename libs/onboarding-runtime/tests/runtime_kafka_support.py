@@ -1,0 +1,62 @@
+"""Helpers for the runner's tests: a topic of its own, records in, a runner in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from onboarding_runtime.kafka import ConsumerRunner, EventProducer, TopicSpec, ensure_topics
+
+
+async def make_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
+    await ensure_topics(bootstrap, (TopicSpec(name, partitions=partitions),))
+    return name
+
+
+async def send(bootstrap: str, topic: str, items: list[tuple[str, bytes]]) -> None:
+    producer = EventProducer(bootstrap)
+    await producer.start()
+    try:
+        for key, value in items:
+            await producer.publish(topic, key=key, value=value)
+    finally:
+        await producer.stop()
+
+
+async def committed(bootstrap: str, group: str, topic: str, partition: int = 0) -> int | None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        result: int | None = await consumer.committed(TopicPartition(topic, partition))
+        return result
+    finally:
+        await consumer.stop()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any] | Any], *, within: float = 20.0, every: float = 0.05
+) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        result = probe()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def running(runner: ConsumerRunner) -> AsyncIterator[ConsumerRunner]:
+    task = asyncio.create_task(runner.run())
+    try:
+        yield runner
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, timeout=30)

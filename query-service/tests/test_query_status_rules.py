@@ -1,0 +1,83 @@
+"""How the status is decided from the three sources, and version order (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from onboarding_runtime.view import merge, time_of, version_of
+from pydantic import ValidationError
+from query_service.routes import etag_matches
+from query_support import make_settings
+
+T0 = datetime(2024, 1, 10, 9, 30, tzinfo=UTC)
+V1 = version_of(T0, 7)
+V1_REPLAYED = version_of(T0, 900)  # the same event, republished later
+V2 = version_of(T0 + timedelta(seconds=1), 8)
+DONE = datetime(2024, 1, 10, 9, 31, tzinfo=UTC)
+
+
+def test_versions_order_by_time_then_hr_offset() -> None:
+    assert V1 < V1_REPLAYED < V2
+    assert version_of(T0 + timedelta(microseconds=1), 0) > version_of(T0, 10**12)
+    assert time_of(V2) == T0 + timedelta(seconds=1)
+
+
+def test_never_seen_is_none() -> None:
+    assert merge("1", None, None, None) is None
+
+
+def test_accepted_only_is_pending() -> None:
+    status = merge("1", {"version": V1, "event_id": "e1"}, None, None)
+    assert status == {
+        "id": "1",
+        "status": "pending",
+        "event_id": "e1",
+        "accepted_at": "2024-01-10T09:30:00Z",
+        "completed_at": None,
+        "error": None,
+    }
+
+
+def test_completion_of_the_newest_event_is_completed() -> None:
+    completed = {"version": V1, "event_id": "e1", "completed_at": DONE}
+    status = merge("1", {"version": V1, "event_id": "e1"}, None, completed)
+    assert status is not None
+    assert (status["status"], status["completed_at"]) == ("completed", "2024-01-10T09:31:00Z")
+
+
+def test_a_newer_accepted_event_makes_it_pending_again() -> None:
+    completed = {"version": V1, "event_id": "e1", "completed_at": DONE}
+    status = merge("1", {"version": V2, "event_id": "e2"}, None, completed)
+    assert status is not None
+    assert (status["status"], status["event_id"]) == ("pending", "e2")
+
+
+def test_failure_of_the_newest_event_is_failed_with_the_reason() -> None:
+    failed = {"version": V2, "event_id": "e2", "failed_at": DONE, "error": "okta: down"}
+    completed = {"version": V1, "event_id": "e1", "completed_at": DONE}
+    status = merge("1", {"version": V2, "event_id": "e2"}, failed, completed)
+    assert status is not None
+    assert (status["status"], status["error"]) == ("failed", "okta: down")
+
+
+def test_a_redrive_after_a_failure_is_pending_then_completed() -> None:
+    failed = {"version": V1, "event_id": "e1", "failed_at": DONE, "error": "x"}
+    redriven = {"version": V1_REPLAYED, "event_id": "e1"}
+    assert merge("1", redriven, failed, None)["status"] == "pending"  # type: ignore[index]
+    completed = {"version": V1_REPLAYED, "event_id": "e1", "completed_at": DONE}
+    assert merge("1", redriven, failed, completed)["status"] == "completed"  # type: ignore[index]
+
+
+def test_if_none_match_uses_weak_comparison() -> None:
+    assert etag_matches('"abc"', '"abc"')
+    assert etag_matches('W/"abc", "def"', '"abc"')
+    assert etag_matches("*", '"abc"')
+    assert not etag_matches('"abd"', '"abc"')
+    assert not etag_matches(None, '"abc"')
+
+
+@pytest.mark.parametrize("key", [None, ""])
+def test_production_refuses_to_start_without_a_read_key(key: str | None) -> None:
+    with pytest.raises(ValidationError, match="READ_API_KEY"):
+        make_settings(environment="production", pii_hash_key="k" * 32, read_api_key=key)

@@ -1,0 +1,243 @@
+"""Enrichment throughput and rate-limit use, against the Okta simulator.
+
+    uv run python -m tests.bench.enrich_throughput [--users 3000] [--windows 2]
+
+Starts its own Kafka on free ports in a temporary folder, the Okta simulator and
+enrich-service as real processes (as `make up` runs them), and:
+
+1. Throughput: every Okta call takes 100 ms (simulator latency), rate limits out of the way;
+   a backlog of `--users` HR events; enriched users/s from the first to the last enriched
+   record. Target >= 300/s. Okta's concurrent-request cap bounds this (3 calls per user,
+   0.1 s each): at the default cap of 20, at most ~67 users/s, so this run raises
+   OKTA_MAX_CONCURRENCY (the simulator has no concurrency cap; a real org's caps at 75).
+2. Rate limit: listUsers limited to 600/min (Okta's default for user search), 100 ms
+   latency, a backlog larger than the limit allows; over `--windows` full one-minute
+   windows, the share of the limit used (target >= 90%) and the share of 429 answers
+   (target <= 1%), read from the simulator's request log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from onboarding_devstack.kafka import start_kafka, stop_kafka
+from onboarding_devstack.processes import Managed, free_port, start, stop
+from onboarding_events import (
+    HR_USER_UPSERTED,
+    HR_USERS_TOPIC,
+    USERS_ENRICHED_TOPIC,
+    HrUser,
+    HrUserUpserted,
+    kafka_headers,
+)
+from onboarding_runtime.kafka import EventProducer, ensure_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+TOKEN = "okta-simulator-token"
+HIGH = {
+    "listUsers": 1_000_000,
+    "getUser": 1_000_000,
+    "listUserGroups": 1_000_000,
+    "listAppLinks": 1_000_000,
+}
+
+
+def wait_http(url: str, proc: Managed, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if not proc.running():
+            raise RuntimeError(f"{proc.name} exited; see {proc.log_file}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{proc.name} not ready")
+
+
+async def seed_users(sim: str, n: int, tag: str) -> list[tuple[str, str]]:
+    people = [(f"b{tag}{i}", f"bench.{tag}.{i}@example.com") for i in range(n)]
+    async with httpx.AsyncClient(base_url=sim, timeout=30) as http:
+        sem = asyncio.Semaphore(32)
+
+        async def put(email: str) -> None:
+            async with sem:
+                body = {
+                    "email": email,
+                    "first_name": "B",
+                    "last_name": "U",
+                    "groups": ["Everyone", "Engineering", "Full-Time Employees"],
+                    "app_links": ["Google Workspace", "Slack", "Jira"],
+                }
+                (await http.put("/_sim/users", json=body)).raise_for_status()
+
+        await asyncio.gather(*(put(email) for _, email in people))
+    return people
+
+
+async def publish(bootstrap: str, people: list[tuple[str, str]]) -> None:
+    producer = EventProducer(bootstrap, timeout_s=30)
+    await producer.start()
+    try:
+        for start_at in range(0, len(people), 500):
+            await asyncio.gather(
+                *(
+                    producer.publish(
+                        HR_USERS_TOPIC, key=e, value=_event(e, m).to_json(), headers=kafka_headers()
+                    )
+                    for e, m in people[start_at : start_at + 500]
+                )
+            )
+    finally:
+        await producer.stop()
+
+
+def _event(employee_id: str, email: str) -> HrUserUpserted:
+    data = HrUser(employee_id=employee_id, first_name="B", last_name="U", email=email)
+    return HrUserUpserted(source="urn:bench", type=HR_USER_UPSERTED, subject=employee_id, data=data)
+
+
+async def count_enriched(bootstrap: str, keys: set[str], within: float) -> tuple[float, float, int]:
+    """(first, last) arrival time of enriched records for `keys`, and how many arrived."""
+    consumer = AIOKafkaConsumer(
+        USERS_ENRICHED_TOPIC,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen: set[str] = set()
+    first = last = 0.0
+    deadline = time.monotonic() + within
+    try:
+        while len(seen) < len(keys) and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            now = time.monotonic()
+            for records in batches.values():
+                for record in records:
+                    key = (record.key or b"").decode()
+                    if key in keys and key not in seen:
+                        seen.add(key)
+                        first = first or now
+                        last = now
+    finally:
+        await consumer.stop()
+    return first, last, len(seen)
+
+
+def start_enrich(run: Path, name: str, bootstrap: str, sim: str, **env: str) -> Managed:
+    proc = Managed(name, run)
+    port = free_port()
+    start(
+        proc,
+        [str(BIN / "enrich-service")],
+        env={
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "OKTA_ORG_URL": sim,
+            "OKTA_API_TOKEN": TOKEN,
+            "ENRICH_GROUP_ID": name,
+            "ENRICH_PORT": str(port),
+            "LOG_FORMAT": "text",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        },
+    )
+    wait_http(f"http://127.0.0.1:{port}/v1/healthz", proc)
+    return proc
+
+
+async def throughput(run: Path, bootstrap: str, sim: str, users: int) -> None:
+    people = await seed_users(sim, users, uuid.uuid4().hex[:6])
+    await publish(bootstrap, people)
+    proc = start_enrich(
+        run,
+        "enrich-throughput",
+        bootstrap,
+        sim,
+        ENRICH_CONCURRENCY="160",
+        OKTA_MAX_CONCURRENCY="200",
+    )
+    try:
+        first, last, n = await count_enriched(bootstrap, {e for e, _ in people}, within=300)
+    finally:
+        stop(proc)
+    rate = (n - 1) / (last - first) if last > first else float("nan")
+    print(f"throughput: {n}/{users} users enriched, {rate:.0f} users/s (100 ms per Okta call)")
+
+
+async def rate_limited(run: Path, bootstrap: str, sim: str, windows: int) -> None:
+    async with httpx.AsyncClient(base_url=sim, timeout=30) as http:
+        await http.put("/_sim/rate-limits", json={"endpoint": "listUsers", "limit": 600})
+        people = await seed_users(sim, 600 * (windows + 2), uuid.uuid4().hex[:6])
+        await publish(bootstrap, people)
+        await http.delete("/_sim/requests")
+        proc = start_enrich(run, "enrich-ratelimit", bootstrap, sim)
+        try:
+            begin = math.ceil(time.time() / 60) * 60 + 60  # a whole window after the start
+            end = begin + 60 * windows
+            await asyncio.sleep(end - time.time() + 2)
+            log = (await http.get("/_sim/requests", params={"endpoint": "listUsers"})).json()
+        finally:
+            stop(proc)
+    times = [
+        (datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp(), r["status"])
+        for r in log
+    ]
+    inside = [status for t, status in times if begin <= t < end]
+    ok, throttled = inside.count(200), inside.count(429)
+    print(
+        f"rate limit 600/min over {windows} full windows: {ok} searches answered = "
+        f"{ok / (600 * windows):.1%} of the limit; 429s {throttled}/{len(inside)} = "
+        f"{throttled / max(len(inside), 1):.2%}"
+    )
+
+
+async def main(users: int, windows: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="enrich-bench-") as tmp:
+        run = Path(tmp) / "run"
+        kafka_port = free_port()
+        start_kafka(ROOT, run, Path(tmp) / "kafka", kafka_port, free_port())
+        bootstrap = f"127.0.0.1:{kafka_port}"
+        sim_port = free_port()
+        sim_proc = Managed("okta-simulator", run)
+        start(
+            sim_proc,
+            [str(BIN / "okta-simulator")],
+            env={
+                "OKTA_SIM_PORT": str(sim_port),
+                "OKTA_SIM_LATENCY_MS": "100",
+                "OKTA_SIM_GROUPS_PAGE_SIZE": "200",
+                "OKTA_SIM_RATE_LIMITS": json.dumps(HIGH),
+                "OKTA_SIM_LOG_LEVEL": "warning",
+            },
+        )
+        sim = f"http://127.0.0.1:{sim_port}"
+        try:
+            wait_http(f"{sim}/v1/healthz", sim_proc)
+            await ensure_topics(bootstrap)
+            print(f"started {datetime.now(UTC):%H:%M:%S}")
+            await throughput(run, bootstrap, sim, users)
+            await rate_limited(run, bootstrap, sim, windows)
+        finally:
+            stop(sim_proc)
+            stop_kafka(run)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="enrich-service throughput and rate limits")
+    parser.add_argument("--users", type=int, default=3000)
+    parser.add_argument("--windows", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.users, args.windows))

@@ -1,0 +1,179 @@
+"""Ingest throughput: accepted webhooks/s and latency, next to a bare Starlette endpoint.
+
+    uv run python -m tests.bench.ingest_throughput [--seconds 20] [--concurrency 64]
+
+Starts its own Kafka and FerretDB on free ports in a temporary folder, the real ingest
+service as a uvicorn process (`ingest-service`, default settings except the rate limit),
+and a bare Starlette app answering 202 with no work, also under uvicorn. The same load
+generator (httpx, `concurrency` connections, each POST with its own `webhook-id`) hits
+both for `seconds`; prints both results and the ratio. Target: ratio >= 0.5, p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from onboarding_devstack.processes import Managed, free_port, start, stop
+from onboarding_devstack.stack import StackConfig, start_infra, stop_all, wait_http
+from onboarding_runtime.kafka import ensure_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = {
+    "employee_id": "12345",
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "preferred_name": "Janey",
+    "email": "jane.doe@example.com",
+    "title": "Software Engineer",
+    "department": "Engineering",
+    "start_date": "2024-01-15",
+}
+
+
+def bare_app() -> object:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def accept(request: Request) -> JSONResponse:
+        await request.body()
+        return JSONResponse({"status": "accepted"}, status_code=202)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/v1/hr/webhook", accept, methods=["POST"]),
+            Route("/v1/readyz", healthz),
+        ]
+    )
+
+
+@dataclass
+class Result:
+    name: str
+    accepted: int
+    other: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<8} {self.rate:8.0f} accepted/s  p50 {self.percentile(0.5):6.1f} ms  "
+            f"p99 {self.percentile(0.99):6.1f} ms  (202: {self.accepted}, other: {self.other})"
+        )
+
+
+async def load(name: str, url: str, *, seconds: float, concurrency: int) -> Result:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    counts = {"accepted": 0, "other": 0}
+    body = json.dumps(SEED).encode()
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30.0) as client:
+        # Warm up: connections, the producer's metadata, the database's first writes.
+        for _ in range(20):
+            await client.post("/v1/hr/webhook", content=body, headers=_headers())
+        deadline = time.perf_counter() + seconds
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                response = await client.post("/v1/hr/webhook", content=body, headers=_headers())
+                latencies.append((time.perf_counter() - t0) * 1000)
+                counts["accepted" if response.status_code == 202 else "other"] += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Result(name, counts["accepted"], counts["other"], elapsed, latencies)
+
+
+def _headers() -> dict[str, str]:
+    return {"content-type": "application/json", "webhook-id": f"msg_{uuid.uuid4().hex}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        import uvicorn
+
+        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, log_level="warning")  # type: ignore[arg-type]
+        return
+
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
+        cfg = StackConfig(
+            root=ROOT,
+            data_dir=Path(tmp),
+            ingest_port=free_port(),
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            mongo_port=free_port(),
+        )
+        bare_port = free_port()
+        ingest, bare = Managed("ingest-service", cfg.run_dir), Managed("bare", cfg.run_dir)
+        try:
+            print("starting Kafka and FerretDB ...", file=sys.stderr)
+            start_infra(cfg)
+            asyncio.run(ensure_topics(cfg.bootstrap_servers))
+            env = {
+                **cfg.service_env(),
+                "RATE_LIMIT_PER_S": "1000000",
+                "RATE_LIMIT_BURST": "1000000",
+                "IDEMPOTENCY_COLLECTION": "bench_deliveries",
+            }
+            start(ingest, [str(Path(sys.executable).parent / "ingest-service")], env=env)
+            start(bare, [sys.executable, "-m", "tests.bench.ingest_throughput",
+                         "--serve-bare", str(bare_port)], cwd=ROOT)  # fmt: skip
+            wait_http(ingest, f"{cfg.url('ingest-service')}/v1/readyz", timeout=60)
+            wait_http(bare, f"http://127.0.0.1:{bare_port}/v1/readyz", timeout=30)
+            print(
+                f"load: {args.concurrency} connections, {args.seconds:.0f} s each", file=sys.stderr
+            )
+            bare_result = asyncio.run(
+                load("bare", f"http://127.0.0.1:{bare_port}", seconds=args.seconds,
+                     concurrency=args.concurrency)
+            )  # fmt: skip
+            ingest_result = asyncio.run(
+                load("ingest", cfg.url("ingest-service"), seconds=args.seconds,
+                     concurrency=args.concurrency)
+            )  # fmt: skip
+        finally:
+            stop(ingest)
+            stop(bare)
+            stop_all(cfg)
+    print(bare_result.line())
+    print(ingest_result.line())
+    ratio = ingest_result.rate / bare_result.rate if bare_result.rate else float("nan")
+    p99 = ingest_result.percentile(0.99)
+    print(
+        f"ratio ingest/bare: {ratio:.2f} (target >= 0.5)   ingest p99: {p99:.1f} ms (target <= 50)"
+    )
+    print(f"mean ingest latency {statistics.fmean(ingest_result.latencies_ms):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
