@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -59,8 +61,20 @@ func run(listen, dir, level string) error {
 	// Run returns once ctx is cancelled and every listener, connection and the backend are closed.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// FerretDB's own `_id_` index does not serve its `_id` queries (full table scans); see
+	// idindex.go. Added within a second of a collection's creation, kept in the SQLite files.
+	var indexer sync.WaitGroup
+	indexer.Add(1)
+	go func() {
+		defer indexer.Done()
+		newIDIndexer(abs, logger).run(ctx, time.Second)
+	}()
+
 	logger.Info("ferretdb-embedded starting", "listen", listen, "sqlite-dir", abs)
-	if err := f.Run(ctx); err != nil {
+	err = f.Run(ctx)
+	stop() // Run also returns on a listener error: end the indexer then too
+	indexer.Wait()
+	if err != nil {
 		return err
 	}
 	logger.Info("ferretdb-embedded stopped")
