@@ -40,6 +40,8 @@ typecheck: .venv/.synced
 check: lint typecheck
 
 test: check
+	@command -v go >/dev/null || { echo "make: Go 1.24+ is required: apt-get install golang (or go.dev/dl)"; exit 1; }
+	cd deploy/ferretdb && go vet ./... && go test ./...
 	$(RUN) pytest
 
 format: .venv/.synced
