@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from enrich_service.app import create_app
 from enrich_service.settings import Settings
-from enrich_support import Simulator, skip_to_end
+from enrich_support import BIN, TOKEN, EnrichFactory, Simulator, skip_to_end, wait_ready
 from onboarding_devstack.processes import Managed, free_port, start, stop
-
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-TOKEN = "okta-simulator-token"
-
-
-def wait_ready(url: str, proc: Managed, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        if not proc.running():
-            raise RuntimeError(f"{proc.name} exited; see {proc.log_file}")
-        time.sleep(0.1)
-    raise RuntimeError(f"{proc.name} not ready at {url}")
 
 
 @pytest.fixture(scope="session")
@@ -72,9 +54,6 @@ def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: 
     }
     values.update(changes)
     return Settings(**values)
-
-
-EnrichFactory = Callable[..., contextlib.AbstractAsyncContextManager[Settings]]
 
 
 @pytest.fixture

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from enrich_service.settings import Settings
+from onboarding_devstack.processes import Managed
 from onboarding_events import (
     HR_USER_UPSERTED,
     HR_USERS_TOPIC,
@@ -22,6 +26,23 @@ from onboarding_events import (
 from onboarding_runtime.kafka import EventProducer
 
 Offsets = dict[TopicPartition, int]
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+TOKEN = "okta-simulator-token"
+
+
+def wait_ready(url: str, proc: Managed, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        if not proc.running():
+            raise RuntimeError(f"{proc.name} exited; see {proc.log_file}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.name} not ready at {url}")
+
+
+EnrichFactory = Callable[..., contextlib.AbstractAsyncContextManager[Settings]]
 
 
 class Simulator:

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import EnrichFactory
 from enrich_support import (
+    EnrichFactory,
     Simulator,
     end_offsets,
     hr_event,

@@ -8,8 +8,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import BIN, TOKEN, wait_ready
 from enrich_support import (
+    BIN,
+    TOKEN,
     Simulator,
     end_offsets,
     hr_event,
@@ -17,6 +18,7 @@ from enrich_support import (
     read_until,
     skip_to_end,
     unique_person,
+    wait_ready,
 )
 from onboarding_devstack.processes import Managed, free_port, pid_alive, start, stop
 from onboarding_events import USERS_ENRICHED_TOPIC

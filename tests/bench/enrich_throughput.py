@@ -228,8 +228,10 @@ async def main(users: int, windows: int) -> None:
             wait_http(f"{sim}/v1/healthz", sim_proc)
             await ensure_topics(bootstrap)
             print(f"started {datetime.now(UTC):%H:%M:%S}")
-            await throughput(run, bootstrap, sim, users)
-            await rate_limited(run, bootstrap, sim, windows)
+            if users:
+                await throughput(run, bootstrap, sim, users)
+            if windows:
+                await rate_limited(run, bootstrap, sim, windows)
         finally:
             stop(sim_proc)
             stop_kafka(run)

@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from okta_simulator.errors import invalid_parameter, invalid_search, user_not_found
 from okta_simulator.models import User
 from okta_simulator.org import UserRecord
-from okta_simulator.search import SearchError, parse
+from okta_simulator.search import SearchError, equality_value, parse
 from okta_simulator.simulator import Simulator, SimulatorDep
 from okta_simulator.views import app_link_view, group_view, user_view
 
@@ -92,7 +92,15 @@ def _matcher(
         predicate = parse(expression, case_insensitive=search)
     except SearchError as error:
         raise invalid_search(str(error)) from error
-    return lambda user: predicate(_attributes(user_view(user, sim.org, base)))
+    email = equality_value(expression, "profile.email") if search else None
+    if email is None:
+        return lambda user: predicate(_attributes(user_view(user, sim.org, base)))
+    # Okta's search index, in effect: only users with that email get their view rendered.
+    wanted = email.casefold()
+    return lambda user: (
+        str(user.profile.get("email") or "").casefold() == wanted
+        and predicate(_attributes(user_view(user, sim.org, base)))
+    )
 
 
 def _starts_with(q: str) -> Callable[[UserRecord], bool]:

@@ -188,3 +188,18 @@ def parse(expression: str, *, case_insensitive: bool = True) -> Predicate:
     if not tokens:
         raise SearchError("Empty search expression")
     return _Parser(tokens, case_insensitive).parse()
+
+
+def equality_value(expression: str, attribute: str) -> str | None:
+    """The value when the whole expression is `attribute eq "value"`, else None.
+
+    Okta answers such searches from an index; the simulator uses this to skip rendering
+    every user of a large org (the full predicate still decides)."""
+    try:
+        tokens = _tokenize(expression)
+    except SearchError:
+        return None
+    if len(tokens) != 3 or tokens[0].text != attribute or tokens[1].text.lower() != "eq":
+        return None
+    value = _literal(tokens[2]) if tokens[2].kind == "string" else None
+    return value if isinstance(value, str) else None
