@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -18,6 +19,10 @@ class EventProducer:
         self._bootstrap = bootstrap_servers
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
+        # One start attempt at a time, and none within a second of a failed one: while the
+        # broker is down, concurrent publishes fail fast instead of each building a client.
+        self._start_lock = asyncio.Lock()
+        self._next_start_at = 0.0
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(
@@ -43,8 +48,13 @@ class EventProducer:
             self._producer = None
 
     async def _ready(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            await self.start()
+        if self._producer is not None:
+            return self._producer
+        async with self._start_lock:
+            if self._producer is None and time.monotonic() >= self._next_start_at:
+                await self.start()
+                if self._producer is None:
+                    self._next_start_at = time.monotonic() + 1.0
         if self._producer is None:
             raise PublishError("Kafka is unavailable")
         return self._producer
