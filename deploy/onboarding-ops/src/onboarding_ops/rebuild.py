@@ -1,8 +1,9 @@
 """`rebuild-view`: the users view again from `users.enriched.v1` alone, without a gap.
 
-1. Project the whole topic (up to its end now) into a new collection, with the same
-   decoder and version-guarded writer as the live projector; erased employees' events are
-   left out. Catch up with what arrived meanwhile until a round finds little new.
+1. Fold the whole topic (up to its end now) in memory, with the live projector's decoder
+   and version rule, leaving out erased employees' events, and insert the result into a
+   new collection (each document written once). Catch up with what arrived meanwhile until
+   a round finds little new.
 2. Flip the pointer: readers and the projector follow it within VIEW_POINTER_TTL_S. Until
    then they read and write the old collection, which stays complete.
 3. Catch up once more after that time (events the projector wrote to the old collection
@@ -17,15 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
-from onboarding_runtime.view import Delete, Put, Slice, VersionedWriter, time_of
+from onboarding_runtime.mongo import Document
+from onboarding_runtime.view import Delete, Put, VersionedWriter, time_of
 from onboarding_runtime.view.records import enriched_change
 from onboarding_runtime.view.writer import Change
+from pymongo import DeleteOne, InsertOne, ReplaceOne
 
 from onboarding_ops.bootstrap import Kafka, Ops
 from onboarding_ops.erasure_log import ErasureLog
@@ -34,7 +36,7 @@ from onboarding_ops.progress import Tracker
 from onboarding_ops.scan import Scan
 from onboarding_ops.view import MongoView
 
-SLICE = 2000  # records per bulk write
+BULK = 1000  # documents per bulk write
 CATCH_UP_ROUNDS = 5
 SETTLED = 100  # a catch-up round this small means the next one, after the flip, is quick
 
@@ -66,6 +68,44 @@ class _Projection:
         return change
 
 
+class _NewCollection:
+    """The collection being built, and (in memory) exactly what it holds: until the flip,
+    nobody else writes to it, so each round is folded against that and written once."""
+
+    def __init__(self, view: MongoView, name: str) -> None:
+        self._coll = view.db[name]
+        self.held: dict[str, str] = {}  # employee id -> version
+
+    async def apply(self, changes: AsyncIterator[Change]) -> None:
+        winners: dict[str, Change] = {}
+        async for change in changes:
+            key = change.employee_id
+            if isinstance(change, Delete):
+                winners[key] = change
+                continue
+            before = winners.get(key)
+            known = before.version if isinstance(before, Put) else None
+            if before is None:
+                known = self.held.get(key)
+            # After a tombstone anything goes, as on the live projector.
+            if known is None or change.version > known:
+                winners[key] = change
+        ops: list[InsertOne[Document] | ReplaceOne[Document] | DeleteOne] = []
+        for key, change in winners.items():
+            if isinstance(change, Delete):
+                if self.held.pop(key, None) is not None:
+                    ops.append(DeleteOne({"_id": key}))
+            elif key in self.held:
+                ops.append(ReplaceOne({"_id": key}, change.document()))
+                self.held[key] = change.version
+            else:
+                ops.append(InsertOne(change.document()))
+                self.held[key] = change.version
+        # New documents only, in the first round: plain inserts, the fastest on FerretDB.
+        for chunk in range(0, len(ops), BULK):
+            await self._coll.bulk_write(ops[chunk : chunk + BULK], ordered=False)
+
+
 async def rebuild(
     ops: Ops, kafka: Kafka, view: MongoView, erasures: ErasureLog, tracker: Tracker
 ) -> RebuildSummary:
@@ -74,24 +114,24 @@ async def rebuild(
     new = f"users_{stamp}_{uuid.uuid4().hex[:6]}"
     summary = RebuildSummary(collection=new, previous=previous)
     projection = _Projection(erasures, summary)
-    writer = VersionedWriter(view.db, new)
+    building = _NewCollection(view, new)
     try:
         await view.db.create_collection(new)
         scan = await kafka.reader.plan(ops.topics.enriched)
         tracker.begin(f"rebuilding from {ops.topics.enriched}", scan.total)
-        await _bulk(writer, _slices(kafka, scan, projection, tracker))
+        await building.apply(_changes(kafka, scan, projection, tracker))
         for _ in range(CATCH_UP_ROUNDS):
             scan = await kafka.reader.plan_after(scan)
             if scan.total <= SETTLED:
                 break
             tracker.begin("catching up", scan.total)
-            await _bulk(writer, _slices(kafka, scan, projection, tracker))
+            await building.apply(_changes(kafka, scan, projection, tracker))
         await view.pointer.flip(new)
     except BaseException:
         await view.db.drop_collection(new)
         raise
     try:
-        await _after_flip(kafka, view, writer, scan, projection, tracker)
+        await _after_flip(kafka, view, VersionedWriter(view.db, new), scan, projection, tracker)
     except Exception as exc:
         raise OpsError(
             f"switched to {new}, but the last catch-up failed ({type(exc).__name__}); "
@@ -116,11 +156,7 @@ async def _after_flip(
     scan = await kafka.reader.plan_after(scan)
     tracker.begin("catching up after the switch", scan.total)
     latest: dict[str, list[Change]] = {}
-    async for record in kafka.reader.read(scan):
-        tracker.advance()
-        change = projection.change(record)
-        if change is None:
-            continue
+    async for change in _changes(kafka, scan, projection, tracker):
         steps = latest.setdefault(change.employee_id, [])
         if isinstance(change, Delete):
             steps[:] = [change]  # what came before the tombstone no longer matters
@@ -134,28 +170,11 @@ async def _after_flip(
                 await writer.put_if_newer(step)  # the live projector writes here too now
 
 
-async def _slices(
+async def _changes(
     kafka: Kafka, scan: Scan, projection: _Projection, tracker: Tracker
-) -> AsyncIterator[Slice]:
-    """Per partition, consecutive runs of records as `Slice`s that follow on each other."""
-    pending: dict[int, list[Change]] = defaultdict(list)
-    first: dict[int, int] = {tp.partition: scan.starts[tp] for tp in scan.starts}
-    last: dict[int, int] = {}
+) -> AsyncIterator[Change]:
     async for record in kafka.reader.read(scan):
         tracker.advance()
-        p = record.partition
-        last[p] = record.offset
         change = projection.change(record)
         if change is not None:
-            pending[p].append(change)
-        if record.offset + 1 - first[p] >= SLICE:
-            yield Slice((scan.topic, p), first[p], record.offset + 1, pending.pop(p, []))
-            first[p] = record.offset + 1
-    for p, offset in last.items():
-        if offset + 1 > first[p]:
-            yield Slice((scan.topic, p), first[p], offset + 1, pending.pop(p, []))
-
-
-async def _bulk(writer: VersionedWriter, slices: AsyncIterator[Slice]) -> None:
-    async for part in slices:
-        await writer.apply(part)
+            yield change
