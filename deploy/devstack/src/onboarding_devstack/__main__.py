@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
 
-from onboarding_runtime.kafka import ensure_topics
-
 from onboarding_devstack.processes import StartError
-from onboarding_devstack.stack import clean, config_from_env, start_apps, start_infra, stop_all
+from onboarding_devstack.stack import (
+    clean,
+    config_from_env,
+    create_topics,
+    start_apps,
+    start_infra,
+    stop_all,
+)
 
 
 def _root() -> Path:
@@ -23,7 +27,7 @@ def up() -> int:
     cfg = config_from_env(_root())
     try:
         started = start_infra(cfg)
-        asyncio.run(ensure_topics(cfg.bootstrap_servers))
+        create_topics(cfg)
         started += start_apps(cfg)
     except StartError as exc:
         print(f"make up: {exc}", file=sys.stderr)

@@ -6,16 +6,14 @@ The session starts its own Kafka and FerretDB on free ports in a temporary folde
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from onboarding_runtime.kafka import ensure_topics
 
 from onboarding_devstack.processes import free_port
-from onboarding_devstack.stack import StackConfig, start_apps, start_infra, stop_all
+from onboarding_devstack.stack import StackConfig, create_topics, start_apps, start_infra, stop_all
 
 
 def _repo_root() -> Path:
@@ -35,11 +33,12 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
         kafka_port=free_port(),
         kafka_controller_port=free_port(),
         mongo_port=free_port(),
-        extra_env={"LOG_FORMAT": "text", "ENVIRONMENT": "test"},
+        # A short not-found period so end-to-end tests see real dead letters.
+        extra_env={"LOG_FORMAT": "text", "ENVIRONMENT": "test", "ENRICH_NOT_FOUND_RETRY_S": "8"},
     )
     try:
         start_infra(cfg)
-        asyncio.run(ensure_topics(cfg.bootstrap_servers))
+        create_topics(cfg)
         yield cfg
     finally:
         stop_all(cfg)

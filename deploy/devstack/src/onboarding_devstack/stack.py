@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -126,6 +127,16 @@ def start_infra(cfg: StackConfig) -> list[str]:
         start_ferretdb(cfg.root, cfg.run_dir, cfg.data_dir / "ferretdb", cfg.mongo_port)
         started.append("ferretdb")
     return started
+
+
+def create_topics(cfg: StackConfig) -> None:
+    """`onboarding-ops topics`: the one place that knows every topic and its configuration."""
+    env = {**os.environ, **cfg.service_env()}
+    done = subprocess.run(
+        [_bin("onboarding-ops"), "topics"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise StartError(f"onboarding-ops topics failed:\n{done.stdout}{done.stderr}")
 
 
 def start_apps(cfg: StackConfig, *, timeout: float = 60.0) -> list[str]:

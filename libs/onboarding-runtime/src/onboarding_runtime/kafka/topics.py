@@ -19,8 +19,12 @@ class TopicSpec:
     configs: dict[str, str] = field(default_factory=dict)
 
 
+# Daily segments: retention deletes whole segments, so without a roll an erased person's
+# HR record could outlive retention.ms by up to a segment's age (segment.ms, default 7 days).
+_DELETE_AFTER_30_DAYS = {"retention.ms": str(30 * DAY_MS), "segment.ms": str(DAY_MS)}
+
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(HR_USERS_TOPIC, configs={"retention.ms": str(30 * DAY_MS)}),
+    TopicSpec(HR_USERS_TOPIC, configs=dict(_DELETE_AFTER_30_DAYS)),
     # Compacted: the latest state of each employee stays forever; tombstones erase after
     # delete.retention.ms, and dirty segments are compacted within a day.
     TopicSpec(
@@ -32,7 +36,7 @@ TOPICS: tuple[TopicSpec, ...] = (
             "min.cleanable.dirty.ratio": "0.1",
         },
     ),
-    TopicSpec(HR_USERS_DLQ_TOPIC, configs={"retention.ms": str(30 * DAY_MS)}),
+    TopicSpec(HR_USERS_DLQ_TOPIC, configs=dict(_DELETE_AFTER_30_DAYS)),
 )
 
 
