@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from onboarding_devstack.processes import StartError
 from onboarding_devstack.stack import (
     clean,
     config_from_env,
@@ -29,7 +28,7 @@ def up() -> int:
         started = start_infra(cfg)
         create_topics(cfg)
         started += start_apps(cfg)
-    except StartError as exc:
+    except RuntimeError as exc:  # StartError, GoToolchainError: one line saying what to do
         print(f"make up: {exc}", file=sys.stderr)
         return 1
     print(
