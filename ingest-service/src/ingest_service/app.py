@@ -33,6 +33,7 @@ from ingest_service.services import Services
 from ingest_service.settings import Settings
 from ingest_service.tracing import TraceMiddleware
 from ingest_service.webhook import router as webhook_router
+from ingest_service.webhook import webhook_route
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def create_app(
     )
     app.state.settings = settings
     app.add_middleware(TraceMiddleware)
-    app.include_router(webhook_router)
+    app.router.routes.append(webhook_route)  # serves the webhook; registered first
+    app.include_router(webhook_router)  # documents it
     app.include_router(
         health_router(lambda: {"kafka": app.state.sink.healthy, "database": app.state.store.ready})
     )

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import ConsumerRunner
@@ -19,7 +19,7 @@ from pymongo.errors import PyMongoError
 
 from query_service.auth import read_auth
 from query_service.projector import build_projector
-from query_service.routes import router as users_router
+from query_service.routes import user_read_route, users_router
 from query_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
 
-    app.include_router(users_router, dependencies=[Depends(read_auth(settings.read_api_key))])
+    require_read_key = read_auth(settings.read_api_key)
+    app.router.routes.append(user_read_route(users, require_read_key))  # before its APIRoute
+    app.include_router(users_router(users, status, require_read_key=require_read_key))
     app.include_router(health_router(lambda: {"mongodb": mongo_ready, "consumer": consumer_ready}))
     return app

@@ -20,7 +20,10 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def read_auth(expected: SecretStr | None) -> Callable[[Request], Awaitable[None]]:
+ReadKeyCheck = Callable[[Request], Awaitable[None]]
+
+
+def read_auth(expected: SecretStr | None) -> ReadKeyCheck:
     """A dependency that lets a request through only with the read key."""
     secret = "" if expected is None else expected.get_secret_value()
     wanted = secret.encode() or None  # an empty key is no key

@@ -83,7 +83,7 @@ class StatusView:
         return await self._failed.apply(slice_of(records, failed_change))
 
     async def get(self, employee_id: str) -> dict[str, Any] | None:
-        users = self._db[await self._users.collection_name()]
+        users = await self._users.collection()
         accepted, failed, completed = await asyncio.gather(
             self._db[ACCEPTED].find_one({"_id": employee_id}),
             self._db[FAILED].find_one({"_id": employee_id}),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from onboarding_runtime.kafka.consumer import Record
@@ -55,6 +56,9 @@ class UsersView:
         self.pointer = pointer or ActiveCollection(db)
         self._writer = VersionedWriter(db, collection or self.pointer.name)
         self._fixed = collection
+        # One handle per name: building an `AsyncCollection` per read is measurable at
+        # a thousand reads a second, and the live name changes only on a rebuild.
+        self._collections: dict[str, AsyncCollection[Document]] = {}
 
     async def collection_name(self) -> str:
         return self._fixed or await self.pointer.name()
@@ -63,9 +67,15 @@ class UsersView:
         """One partition's `users.enriched.v1` records, in offset order; returns writes."""
         return await self._writer.apply(slice_of(records, enriched_change))
 
+    async def collection(self) -> AsyncCollection[Document]:
+        name = await self.collection_name()
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = self._db[name]
+        return found
+
     async def get(self, employee_id: str) -> StoredUser | None:
-        coll = self._db[await self.collection_name()]
-        doc = await coll.find_one({"_id": employee_id})
+        doc = await (await self.collection()).find_one({"_id": employee_id})
         return None if doc is None else stored_user(doc)
 
     async def erase(self, employee_id: str) -> None:
