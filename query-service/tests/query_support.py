@@ -52,7 +52,8 @@ def make_settings(**overrides: Any) -> Settings:
 async def running(settings: Settings) -> AsyncIterator[httpx.ASGITransport]:
     """The app with its lifespan (so its projector runs), as an HTTP transport."""
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
+    # Generous bounds: shutting down while the database is down waits for its timeouts.
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
         yield httpx.ASGITransport(app=manager.app)
 
 
