@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+from okta_simulator.clock import ManualClock
 from okta_simulator.seed import JANE_ID
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="(?P<rel>[a-z]+)"$')
@@ -127,3 +128,21 @@ async def test_limit_above_okta_maximum_is_capped(client: httpx.AsyncClient) -> 
 
     assert response.status_code == 200
     assert _links(response)["self"].endswith("limit=200")
+
+
+async def test_a_group_shows_its_latest_membership_change(
+    client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    def add(email: str) -> dict[str, Any]:
+        return {"email": email, "first_name": "T", "last_name": "U", "groups": ["Movers"]}
+
+    first = (await client.put("/_sim/users", json=add("first.mover@example.com"))).json()
+    before = (await client.get(f"/api/v1/users/{first['id']}/groups")).json()
+    clock.advance(3600)
+    await client.put("/_sim/users", json=add("second.mover@example.com"))
+
+    after = (await client.get(f"/api/v1/users/{first['id']}/groups")).json()
+
+    assert before[0]["id"] == after[0]["id"]
+    assert after[0]["lastMembershipUpdated"] > before[0]["lastMembershipUpdated"]
+    assert after[0]["created"] == before[0]["created"]

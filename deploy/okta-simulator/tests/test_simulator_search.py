@@ -131,3 +131,48 @@ async def test_search_index_lags_behind_lookup_by_id(
 
     clock.advance(5)
     assert await _emails(client, **search) == ["eventual@example.com"]
+
+
+async def test_search_follows_a_changed_then_removed_email(client: httpx.AsyncClient) -> None:
+    user = await _add(client, "before@example.com")
+    body = {"id": user["id"], "email": "after@example.com", "first_name": "T", "last_name": "U"}
+    assert (await client.put("/_sim/users", json=body)).status_code == 200
+
+    assert await _emails(client, search='profile.email eq "before@example.com"') == []
+    assert await _emails(client, search='profile.email eq "AFTER@example.com"') == [
+        "after@example.com"
+    ]
+    assert (await client.delete(f"/_sim/users/{user['id']}")).status_code == 204
+    assert await _emails(client, search='profile.email eq "after@example.com"') == []
+
+
+async def test_users_sharing_an_email_are_all_found_in_list_order(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await _add(client, "shared@example.com", login="first@example.com")
+    second = await _add(client, "Shared@Example.com", login="second@example.com")
+
+    response = await client.get(
+        "/api/v1/users", params={"search": 'profile.email eq "shared@example.com"'}
+    )
+
+    assert [user["id"] for user in response.json()] == [first["id"], second["id"]]
+
+
+async def test_a_changed_login_no_longer_names_the_user(client: httpx.AsyncClient) -> None:
+    user = await _add(client, "mover@example.com", login="old.login@example.com")
+    body = {
+        "id": user["id"],
+        "email": "mover@example.com",
+        "login": "new.login@example.com",
+        "first_name": "T",
+        "last_name": "U",
+    }
+    await client.put("/_sim/users", json=body)
+
+    assert (await client.get("/api/v1/users/old.login@example.com")).status_code == 404
+    found = await client.get("/api/v1/users/new.login@example.com")
+    assert found.json()["id"] == user["id"]
+    # The old login is free again: a user who takes it is a new user, not a replacement.
+    newcomer = await _add(client, "other@example.com", login="old.login@example.com")
+    assert newcomer["id"] != user["id"]

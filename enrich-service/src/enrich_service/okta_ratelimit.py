@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -43,17 +44,20 @@ class RateHeaders:
             reset = int(headers["X-Rate-Limit-Reset"])
         except (KeyError, ValueError):
             return None
-        okta_now = None
-        if date := headers.get("Date"):
-            try:
-                okta_now = email.utils.parsedate_to_datetime(date).timestamp()
-            except (TypeError, ValueError):
-                okta_now = None
-        return cls(limit, remaining, reset, okta_now)
+        date = headers.get("Date")
+        return cls(limit, remaining, reset, _epoch(date) if date else None)
 
     def reset_in(self, local_now: float) -> float:
         """Seconds to the reset, measured on Okta's clock when it sent one."""
         return self.reset - (self.okta_now if self.okta_now is not None else local_now)
+
+
+@functools.lru_cache(maxsize=16)  # `Date` has whole seconds: many answers share one
+def _epoch(date: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 class RateLimiter:

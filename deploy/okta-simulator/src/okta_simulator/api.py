@@ -8,7 +8,7 @@ when there is more, `rel="next"`, with absolute URLs on the request's base URL.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -18,10 +18,10 @@ from pydantic import JsonValue
 
 from okta_simulator.errors import invalid_parameter, invalid_search, user_not_found
 from okta_simulator.models import User
-from okta_simulator.org import UserRecord
+from okta_simulator.org import Org, UserRecord
 from okta_simulator.search import SearchError, equality_value, parse
 from okta_simulator.simulator import Simulator, SimulatorDep
-from okta_simulator.views import app_link_view, group_view, user_view
+from okta_simulator.views import app_link_view, group_json, user_view
 
 USERS_PAGE_SIZE = 200  # Okta's default and maximum for listUsers
 Q_PAGE_SIZE = 10  # Okta's default when `q` is used
@@ -51,22 +51,31 @@ def _page(items: list[T], after: str | None, limit: int, key: Callable[[T], str]
 
 
 def _paged(
-    request: Request, body: list[JsonValue], params: dict[str, str], after: str | None, limit: int
-) -> JSONResponse:
-    more = len(body) > limit
-    body = body[:limit]
+    request: Request,
+    items: list[tuple[str, bytes]],
+    params: dict[str, str],
+    after: str | None,
+    limit: int,
+) -> Response:
+    """A page of `(id, JSON)` items (one more than `limit` when there is a next page)."""
+    more = len(items) > limit
+    items = items[:limit]
     url = f"{_base(request)}{request.url.path}"
 
     def link(cursor: str | None, rel: str) -> str:
         query = {**params, **({"after": cursor} if cursor else {}), "limit": str(limit)}
         return f'<{url}?{urlencode(query, quote_via=quote)}>; rel="{rel}"'
 
-    response = JSONResponse(body)
+    response = _json_array(item for _, item in items)
     response.headers.append("Link", link(after, "self"))
-    last = body[-1] if body else None
-    if more and isinstance(last, dict) and isinstance(last["id"], str):
-        response.headers.append("Link", link(last["id"], "next"))
+    if more and items:
+        response.headers.append("Link", link(items[-1][0], "next"))
     return response
+
+
+def _json_array(items: Iterable[bytes]) -> Response:
+    # Items rendered by pydantic straight to JSON bytes: no dicts, no `json.dumps`.
+    return Response(b"[" + b",".join(items) + b"]", media_type="application/json")
 
 
 def _require(sim: Simulator, user_id: str) -> UserRecord:
@@ -85,22 +94,33 @@ def _attributes(user: User) -> dict[str, JsonValue]:
     return flat
 
 
-def _matcher(
-    sim: Simulator, base: str, expression: str, search: bool
-) -> Callable[[UserRecord], bool]:
+def _views(org: Org, base: str) -> Callable[[UserRecord], User]:
+    """Users' collection views, each rendered at most once (to match it, then to list it)."""
+    rendered: dict[str, User] = {}
+
+    def view(user: UserRecord) -> User:
+        if user.id not in rendered:
+            rendered[user.id] = user_view(user, org, base)
+        return rendered[user.id]
+
+    return view
+
+
+def _search(
+    sim: Simulator, view: Callable[[UserRecord], User], now: float, expression: str, search: bool
+) -> list[UserRecord]:
     try:
         predicate = parse(expression, case_insensitive=search)
     except SearchError as error:
         raise invalid_search(str(error)) from error
+
+    def matches(user: UserRecord) -> bool:
+        return predicate(_attributes(view(user)))
+
     email = equality_value(expression, "profile.email") if search else None
-    if email is None:
-        return lambda user: predicate(_attributes(user_view(user, sim.org, base)))
-    # Okta's search index, in effect: only users with that email get their view rendered.
-    wanted = email.casefold()
-    return lambda user: (
-        str(user.profile.get("email") or "").casefold() == wanted
-        and predicate(_attributes(user_view(user, sim.org, base)))
-    )
+    # Okta's search index, in effect: only users with that email are looked at.
+    among = sim.org.with_email(email) if email is not None else None
+    return sim.org.searchable(now, matches, among)
 
 
 def _starts_with(q: str) -> Callable[[UserRecord], bool]:
@@ -124,11 +144,11 @@ async def list_users(
     after: Text = None,
     limit: Text = None,
 ) -> Response:
-    base, now = _base(request), sim.clock()
+    view, now = _views(sim.org, _base(request)), sim.clock()
     size = _limit(limit, USERS_PAGE_SIZE, USERS_PAGE_SIZE)
     if search is not None or filter_ is not None:
         name, expression = ("search", search) if search is not None else ("filter", filter_)
-        users = sim.org.searchable(now, _matcher(sim, base, expression or "", name == "search"))
+        users = _search(sim, view, now, expression or "", name == "search")
         params = {name: expression or ""}
     elif q is not None:
         size = _limit(limit, Q_PAGE_SIZE, USERS_PAGE_SIZE)
@@ -137,8 +157,8 @@ async def list_users(
         users = [u for u in sim.org.visible(now) if u.status != "DEPROVISIONED"]
         params = {}
     page = _page(users, after, size, key=lambda user: user.id)
-    body: list[JsonValue] = [user_view(u, sim.org, base).model_dump(mode="json") for u in page]
-    return _paged(request, body, params, after, size)
+    items = [(u.id, view(u).model_dump_json().encode()) for u in page]
+    return _paged(request, items, params, after, size)
 
 
 @router.get("/users/{user_id}")
@@ -158,17 +178,15 @@ async def list_user_groups(
     user = _require(sim, user_id)
     size = _limit(limit, sim.groups_page_size, GROUPS_MAX_PAGE_SIZE)
     page = _page(user.groups, after, size, key=lambda group: group.id)
-    body: list[JsonValue] = [group_view(g, _base(request)).model_dump(mode="json") for g in page]
-    return _paged(request, body, {}, after, size)
+    base = _base(request)
+    return _paged(request, [(g.id, group_json(g, base)) for g in page], {}, after, size)
 
 
 @router.get("/users/{user_id}/appLinks")
 async def list_app_links(user_id: str, request: Request, sim: SimulatorDep) -> Response:
     user = _require(sim, user_id)
     base = _base(request)
-    return JSONResponse(
-        [
-            app_link_view(user, link, order, base).model_dump(mode="json")
-            for order, link in enumerate(user.app_links)
-        ]
+    return _json_array(
+        app_link_view(user, link, order, base).model_dump_json().encode()
+        for order, link in enumerate(user.app_links)
     )

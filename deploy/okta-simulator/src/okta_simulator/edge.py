@@ -9,6 +9,7 @@ operations, `X-Rate-Limit-*`. `/_sim/*` and `/v1/healthz` are not logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import secrets
 from datetime import UTC, datetime
@@ -34,6 +35,11 @@ _ROUTES: list[tuple[re.Pattern[str], Endpoint]] = [
 ]
 _UNLOGGED = ("/_sim", "/v1/healthz")
 _SCHEMES = ("ssws", "bearer")
+
+
+@functools.lru_cache(maxsize=4)  # `Date` has whole seconds: rendered once per second
+def http_date(epoch_second: int) -> str:
+    return formatdate(epoch_second, usegmt=True)
 
 
 def endpoint_for(method: str, path: str) -> Endpoint | None:
@@ -67,7 +73,7 @@ class OktaEdge:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Date"] = formatdate(sim.clock(), usegmt=True)
+                headers["Date"] = http_date(int(sim.clock()))
                 headers["X-Okta-Request-Id"] = request_id()
                 for name, value in (rate.headers() if rate else {}).items():
                     headers[name] = value

@@ -10,7 +10,7 @@ then) or to reach the eventually consistent search index later (`searchable_afte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -107,6 +107,10 @@ class UserRecord:
         return str(self.profile["login"])
 
 
+def _email_key(user: UserRecord) -> str:
+    return str(user.profile.get("email") or "").casefold()
+
+
 def _app_name(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_") or "app"
 
@@ -118,6 +122,10 @@ class Org:
     users: dict[str, UserRecord] = field(default_factory=dict)
     groups: dict[str, GroupRecord] = field(default_factory=dict)
     apps: dict[str, AppRecord] = field(default_factory=dict)
+    # Indexes over `users` (casefolded login -> id; casefolded email -> ids in list order),
+    # kept by `put_user` and `remove_user`, so lookups do not scan a large org.
+    _by_login: dict[str, str] = field(default_factory=dict, repr=False)
+    _by_email: dict[str, dict[str, None]] = field(default_factory=dict, repr=False)
 
     def put_user(self, spec: UserSpec, now: float) -> tuple[UserRecord, bool]:
         """Add the user, or replace the one with the same id or login. True when added."""
@@ -125,26 +133,44 @@ class Org:
         same_login = self.find_by_login(login)
         replaced = {u.id for u in (self.users.get(spec.id or ""), same_login) if u is not None}
         for old_id in replaced:
-            del self.users[old_id]
+            self.remove_user(old_id)
         user_id = spec.id or (same_login.id if same_login else new_id("00u"))
         record = self._record(user_id, login, spec, datetime.fromtimestamp(now, UTC))
         record.visible_at = now + spec.appears_after_seconds
         record.searchable_at = record.visible_at + spec.searchable_after_seconds
         self.users[user_id] = record
+        self._by_login[login.casefold()] = user_id
+        self._by_email.setdefault(_email_key(record), {})[user_id] = None
         return record, not replaced
 
     def remove_user(self, user_id: str) -> bool:
-        return self.users.pop(user_id, None) is not None
+        record = self.users.pop(user_id, None)
+        if record is None:
+            return False
+        if self._by_login.get(record.login.casefold()) == user_id:
+            del self._by_login[record.login.casefold()]
+        same_email = self._by_email.get(_email_key(record), {})
+        same_email.pop(user_id, None)
+        if not same_email:
+            self._by_email.pop(_email_key(record), None)
+        return True
 
     def find_by_login(self, login: str) -> UserRecord | None:
-        wanted = login.casefold()
-        return next((u for u in self.users.values() if u.login.casefold() == wanted), None)
+        user_id = self._by_login.get(login.casefold())
+        return self.users.get(user_id) if user_id is not None else None
+
+    def with_email(self, email: str) -> list[UserRecord]:
+        """Every user whose profile email is `email` (case-insensitively), in list order."""
+        return [self.users[user_id] for user_id in self._by_email.get(email.casefold(), {})]
 
     def visible(self, now: float) -> Iterator[UserRecord]:
         return (user for user in self.users.values() if user.visible_at <= now)
 
     def get(self, key: str, now: float) -> UserRecord | None:
         """Okta's lookup: by id, by login, or by unambiguous login short name."""
+        by_id = self.users.get(key)
+        if by_id is not None and by_id.visible_at <= now:
+            return by_id  # ids are unique and win over logins: no need to look further
         users = list(self.visible(now))
         wanted = key.casefold()
         exact = [u for u in users if u.id == key] or [
@@ -155,8 +181,19 @@ class Org:
         short = [u for u in users if u.login.split("@")[0].casefold() == wanted]
         return short[0] if len(short) == 1 else None
 
-    def searchable(self, now: float, keep: Callable[[UserRecord], bool]) -> list[UserRecord]:
-        return [user for user in self.visible(now) if user.searchable_at <= now and keep(user)]
+    def searchable(
+        self,
+        now: float,
+        keep: Callable[[UserRecord], bool],
+        among: Iterable[UserRecord] | None = None,
+    ) -> list[UserRecord]:
+        """Users in the search index matching `keep`; `among` narrows the candidates."""
+        candidates = self.users.values() if among is None else among
+        return [
+            user
+            for user in candidates
+            if user.visible_at <= now and user.searchable_at <= now and keep(user)
+        ]
 
     def _record(self, user_id: str, login: str, spec: UserSpec, now: datetime) -> UserRecord:
         created = spec.created.astimezone(UTC) if spec.created else now

@@ -45,7 +45,8 @@ class Simulator:
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
 
 
-def get_simulator(request: Request) -> Simulator:
+async def get_simulator(request: Request) -> Simulator:
+    # `async`: FastAPI runs a plain `def` dependency in a worker thread, on every request.
     return cast(Simulator, request.app.state.simulator)
 
 

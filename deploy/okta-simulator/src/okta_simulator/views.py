@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from pydantic import JsonValue
@@ -12,6 +13,7 @@ from okta_simulator.models import (
     CredentialEmail,
     Group,
     GroupProfile,
+    GroupType,
     HrefObject,
     PasswordCredential,
     User,
@@ -48,6 +50,7 @@ _LINKS_BY_STATUS: dict[UserStatus, list[str]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # the same few timestamps are rendered again and again
 def okta_time(moment: datetime) -> str:
     """Okta's timestamp format: UTC with milliseconds, e.g. `2013-06-24T16:39:18.000Z`."""
     moment = moment.astimezone(UTC)
@@ -100,23 +103,59 @@ def user_view(user: UserRecord, org: Org, base: str, *, full: bool = False) -> U
     )
 
 
-def group_view(group: GroupRecord, base: str) -> Group:
+def group_json(group: GroupRecord, base: str) -> bytes:
+    """A group as Okta renders it, in JSON. The same few groups are listed for every user:
+    cached, keyed by every value shown (a record changes, so never by the record itself)."""
+    return _group_json(
+        group.id,
+        group.name,
+        group.description,
+        group.type,
+        group.created,
+        group.last_membership_updated,
+        base,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_json(
+    group_id: str,
+    name: str,
+    description: str | None,
+    kind: GroupType,
+    created: datetime,
+    last_membership_updated: datetime,
+    base: str,
+) -> bytes:
+    view = _group(group_id, name, description, kind, created, last_membership_updated, base)
+    return view.model_dump_json().encode()
+
+
+def _group(
+    group_id: str,
+    name: str,
+    description: str | None,
+    kind: GroupType,
+    created: datetime,
+    last_membership_updated: datetime,
+    base: str,
+) -> Group:
     logo = f"{base}/assets/img/logos/groups/odyssey/okta"
     return Group(
-        id=group.id,
-        created=okta_time(group.created),
-        lastUpdated=okta_time(group.created),
-        lastMembershipUpdated=okta_time(group.last_membership_updated),
+        id=group_id,
+        created=okta_time(created),
+        lastUpdated=okta_time(created),
+        lastMembershipUpdated=okta_time(last_membership_updated),
         objectClass=["okta:user_group"],
-        type=group.type,
-        profile=GroupProfile(name=group.name, description=group.description),
+        type=kind,
+        profile=GroupProfile(name=name, description=description),
         links={
             "logo": [
                 HrefObject(name="medium", href=f"{logo}-medium.png", type="image/png"),
                 HrefObject(name="large", href=f"{logo}-large.png", type="image/png"),
             ],
-            "users": HrefObject(href=f"{base}/api/v1/groups/{group.id}/users"),
-            "apps": HrefObject(href=f"{base}/api/v1/groups/{group.id}/apps"),
+            "users": HrefObject(href=f"{base}/api/v1/groups/{group_id}/users"),
+            "apps": HrefObject(href=f"{base}/api/v1/groups/{group_id}/apps"),
         },
     )
 
