@@ -105,3 +105,34 @@ async def test_a_failed_groups_call_publishes_nothing() -> None:
             _event(), okta=FakeOkta(groups_fail=True), publish=publish, hr_offset=0
         )
     assert published == []
+
+
+async def test_an_erased_employee_is_not_enriched_again() -> None:
+    published: list[UserEnriched] = []
+    okta = FakeOkta()
+
+    async def publish(event: UserEnriched) -> None:
+        published.append(event)
+
+    await on_hr_user_upserted(
+        _event(), okta=okta, publish=publish, hr_offset=0, erased=lambda _id, _t: True
+    )
+
+    assert published == []
+    assert okta.calls == []  # Okta is not even asked
+
+
+async def test_an_erasure_during_the_okta_lookup_stops_the_publish() -> None:
+    published: list[UserEnriched] = []
+    okta = FakeOkta()
+
+    async def publish(event: UserEnriched) -> None:
+        published.append(event)
+
+    def erased(employee_id: str, _time: object) -> bool:
+        return bool(okta.calls)  # erased once the lookup has started
+
+    await on_hr_user_upserted(_event(), okta=okta, publish=publish, hr_offset=0, erased=erased)
+
+    assert okta.calls == ["search:jane.doe@example.com"]
+    assert published == []

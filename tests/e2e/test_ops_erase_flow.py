@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from onboarding_devstack.stack import StackConfig
 
 from tests.e2e.ops_support import found, get_user, new_employee, ops, post_hr, put_okta_user
@@ -50,3 +51,27 @@ def test_erase_of_an_unknown_id_is_a_clear_error(stack: StackConfig) -> None:
 
     assert result.returncode == 2
     assert "unknown employee nobody-ever-posted-this" in result.stderr
+
+
+def _erased_skips(stack: StackConfig) -> float:
+    metrics = httpx.get(f"{stack.url('enrich-service')}/metrics").text
+    for line in metrics.splitlines():
+        if line.startswith("onboarding_enrich_erased_skipped_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_an_event_in_flight_at_the_erasure_does_not_bring_the_person_back(
+    stack: StackConfig,
+) -> None:
+    employee_id, email = new_employee("inflight")
+    skipped_before = _erased_skips(stack)
+    post_hr(stack, employee_id, email)  # Okta does not know them yet: enrich keeps retrying
+    eventually(lambda: get_user(stack, f"{employee_id}/status").status_code == 200 or None)
+
+    result = ops(stack, "erase", employee_id)  # known to the status view: no --force needed
+    assert result.returncode == 0, result.stderr
+    put_okta_user(stack, email, ["Everyone"])  # the retry would now succeed
+
+    eventually(lambda: _erased_skips(stack) > skipped_before or None, timeout=30)
+    assert get_user(stack, employee_id).status_code == 404

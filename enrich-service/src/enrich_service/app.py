@@ -15,6 +15,7 @@ from onboarding_events import (
     UserEnriched,
     kafka_headers,
 )
+from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import (
     CircuitBreaker,
@@ -23,6 +24,7 @@ from onboarding_runtime.kafka import (
     Record,
     dead_letter_to,
 )
+from onboarding_runtime.pii import Pseudonymizer
 
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
@@ -46,6 +48,10 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
     )
     okta_client = okta or build_okta(settings)
+    erasures = ErasureWatch(
+        settings.kafka_bootstrap_servers,
+        Pseudonymizer(settings.pii_hash_key.get_secret_value().encode()),
+    )
 
     async def publish(event: UserEnriched) -> None:
         # Awaited until all in-sync replicas have it: only then is the HR offset committed.
@@ -60,6 +66,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
             publish=publish,
             hr_offset=record.offset,
             not_found_retry_s=settings.enrich_not_found_retry_s,
+            erased=erasures.erasures.covers,
         )
 
     runner = ConsumerRunner(
@@ -78,6 +85,8 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await producer.start()
+        # Read the erasure log before the first HR event, so no erased person comes back.
+        await erasures.start()
         task = asyncio.create_task(runner.run(), name="enrich-consumer")
         try:
             yield
@@ -85,6 +94,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
             runner.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await erasures.stop()
             await producer.stop()
             if isinstance(okta_client, OktaClient):
                 await okta_client.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 from onboarding_events import (
@@ -16,6 +17,7 @@ from onboarding_events import (
     unique_in_order,
 )
 from onboarding_runtime.kafka import PermanentError, RetryableError, UnavailableError
+from prometheus_client import Counter
 
 from enrich_service.okta import Okta
 from enrich_service.okta_models import OktaAppLink, OktaGroup, OktaUser
@@ -24,6 +26,13 @@ SOURCE = "urn:onboarding:enrich-service"
 DEFAULT_NOT_FOUND_RETRY_S = 3600.0
 
 Publish = Callable[[UserEnriched], Awaitable[None]]
+# Whether an operator erased this employee after (or at) the event's time.
+Erased = Callable[[str, datetime], bool]
+
+ERASED_SKIPPED = Counter(
+    "onboarding_enrich_erased_skipped_total",
+    "HR events not enriched because the employee was erased after them",
+)
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -74,7 +83,11 @@ async def on_hr_user_upserted(
     publish: Publish,
     hr_offset: int,
     not_found_retry_s: float = DEFAULT_NOT_FOUND_RETRY_S,
+    erased: Erased = lambda _employee_id, _time: False,
 ) -> None:
+    if erased(event.subject, event.time):
+        ERASED_SKIPPED.inc()
+        return
     account = await okta.find_user_by_email(event.data.email)
     if account is None:
         raise UserNotFound(not_found_retry_s)
@@ -92,4 +105,9 @@ async def on_hr_user_upserted(
         hreventid=event.id,
         hroffset=str(hr_offset),
     )
+    # Asked again: the erasure may have come while Okta was asked (or during an hour of
+    # not-found retries); publishing now would bring the person back after their tombstone.
+    if erased(event.subject, event.time):
+        ERASED_SKIPPED.inc()
+        return
     await publish(enriched)
