@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -98,3 +99,17 @@ async def test_a_rebuilt_collection_goes_live_when_the_pointer_flips(
     assert await live.get("e1") is None
     assert await live.get("e2") is not None
     assert await ActiveCollection(db).name() == "users_rebuild"
+
+
+async def test_rewriting_many_known_employees_in_one_slice_completes(
+    db: AsyncDatabase[Document],
+) -> None:
+    # FerretDB v1 hangs for good on one `update` command with 100+ matched updates.
+    writer = VersionedWriter(db, "users")
+    ids = [f"e{n:03d}" for n in range(150)]
+    await writer.apply(Slice(PART, 0, 150, [Put(i, OLD, {"title": "old"}) for i in ids]))
+
+    again = Slice(PART, 150, 300, [Put(i, NEW, {"title": "new"}) for i in ids])
+
+    assert await asyncio.wait_for(writer.apply(again), timeout=60) == 150
+    assert await db["users"].count_documents({"title": "new"}) == 150

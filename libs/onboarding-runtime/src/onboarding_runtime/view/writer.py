@@ -10,6 +10,8 @@ its guarded updates scan the whole table. So the winners are decided in Python a
 the `VersionIndex` (one writer per employee, thanks to partition ownership) and only they
 are written: `InsertOne` for new employees (fast on FerretDB: no scan), `ReplaceOne` by
 `_id` for known ones, `DeleteOne` for tombstones. Only standard MongoDB operations.
+
+Replaces go at most `REPLACES_PER_COMMAND` to an `update` command (see `bulk_write_bounded`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.version_index import PartitionKey, VersionIndex
 
 CollectionName = Callable[[], Awaitable[str]]
+WriteOp = InsertOne[Document] | ReplaceOne[Document] | DeleteOne
+
+# FerretDB v1.24 (handler.updateDocument) keeps each matched update's read cursor, i.e. one
+# pooled SQLite connection, open until its whole `update` command ends, and a database's pool
+# holds 100 connections with no wait timeout: a command with 100 matched updates waits forever
+# for a 101st, and every later command on that database (`ping` too) queues behind it. Small
+# commands stay far below that, with room for other writers of the same database meanwhile.
+REPLACES_PER_COMMAND = 20
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ class VersionedWriter:
             if self._index.needs_reload(part.partition, part.first_offset):
                 await self._index.reload(coll, part.partition, part.first_offset)
             winners = self._winners(part.changes)
-            ops: list[InsertOne[Document] | ReplaceOne[Document] | DeleteOne] = []
+            ops: list[WriteOp] = []
             for employee_id, change in winners.items():
                 if isinstance(change, Delete):
                     ops.append(DeleteOne({"_id": employee_id}))
@@ -96,8 +106,7 @@ class VersionedWriter:
                 else:
                     ops.append(InsertOne(change.document()))
             try:
-                if ops:
-                    await coll.bulk_write(ops, ordered=False)
+                await bulk_write_bounded(coll, ops)
             except BaseException:
                 self._index.forget()  # some of it may have landed: re-read before deciding
                 raise
@@ -142,3 +151,16 @@ class VersionedWriter:
         coll = await self.collection()
         await coll.delete_one({"_id": employee_id})
         self._index.forget()
+
+
+async def bulk_write_bounded(coll: AsyncCollection[Document], ops: Sequence[WriteOp]) -> None:
+    """Unordered bulk write of ops on distinct `_id`s, replaces split into small commands.
+
+    Inserts and deletes go in one bulk (PyMongo sends one command per kind); replaces in
+    chunks of `REPLACES_PER_COMMAND`, since larger ones can hang FerretDB (see above)."""
+    replaces = [op for op in ops if isinstance(op, ReplaceOne)]
+    others = [op for op in ops if not isinstance(op, ReplaceOne)]
+    if others:
+        await coll.bulk_write(others, ordered=False)
+    for start in range(0, len(replaces), REPLACES_PER_COMMAND):
+        await coll.bulk_write(replaces[start : start + REPLACES_PER_COMMAND], ordered=False)
