@@ -17,19 +17,11 @@ from ingest_service.app import create_app
 from ingest_service.deliveries import DeliveryStore
 from ingest_service.kafka_sink import KafkaSink
 from ingest_service.settings import Settings
+from onboarding_events import HR_RECORD_EXAMPLE
 from onboarding_runtime.kafka import EventProducer
 from standardwebhooks import Webhook
 
-SEED: dict[str, Any] = {
-    "employee_id": "12345",
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "preferred_name": "Janey",
-    "email": "jane.doe@example.com",
-    "title": "Software Engineer",
-    "department": "Engineering",
-    "start_date": "2024-01-15",
-}
+SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"o" * 32).decode()
 

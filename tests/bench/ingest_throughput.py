@@ -22,22 +22,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from onboarding_devstack.processes import Managed, free_port, start, stop
 from onboarding_devstack.stack import StackConfig, start_infra, stop_all, wait_http
+from onboarding_events import HR_RECORD_EXAMPLE
 from onboarding_runtime.kafka import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = {
-    "employee_id": "12345",
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "preferred_name": "Janey",
-    "email": "jane.doe@example.com",
-    "title": "Software Engineer",
-    "department": "Engineering",
-    "start_date": "2024-01-15",
-}
+SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
 
 
 def bare_app() -> object:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from onboarding_events import HrUser
+from onboarding_events import HR_RECORD_EXAMPLE, HrUser
 from pydantic import BaseModel, ConfigDict, Field
 
-SEED_EXAMPLE = HrUser.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+SEED_EXAMPLE = HR_RECORD_EXAMPLE
 
 
 class Accepted(BaseModel):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from onboarding_events import (
+    HR_RECORD_EXAMPLE,
     HR_USER_UPSERTED,
     EnrichedUser,
     HrUser,
@@ -13,16 +15,7 @@ from onboarding_events import (
 )
 from pydantic import ValidationError
 
-SEED = {
-    "employee_id": "12345",
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "preferred_name": "Janey",
-    "email": "jane.doe@example.com",
-    "title": "Software Engineer",
-    "department": "Engineering",
-    "start_date": "2024-01-15",
-}
+SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
 
 
 def test_seed_record_validates_and_ignores_unknown_fields() -> None:

@@ -18,6 +18,7 @@ from onboarding_events.enriched import (
 )
 from onboarding_events.erasure import ERASURES_TOPIC, EmployeeErased
 from onboarding_events.hr import (
+    HR_RECORD_EXAMPLE,
     HR_USER_UPSERTED,
     HR_USERS_DLQ_TOPIC,
     HR_USERS_TOPIC,
@@ -30,6 +31,7 @@ __all__ = [
     "CONTENT_TYPE",
     "CONTENT_TYPE_HEADER",
     "ERASURES_TOPIC",
+    "HR_RECORD_EXAMPLE",
     "HR_USERS_DLQ_TOPIC",
     "HR_USERS_TOPIC",
     "HR_USER_UPSERTED",

@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
 )
 
@@ -98,26 +99,26 @@ Email = Annotated[
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
+# The contract's sample record: OpenAPI example, README, tests and benchmarks all use it.
+HR_RECORD_EXAMPLE: dict[str, JsonValue] = {
+    "employee_id": "12345",
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "preferred_name": "Janey",
+    "email": "jane.doe@example.com",
+    "title": "Software Engineer",
+    "department": "Engineering",
+    "start_date": "2024-01-15",
+}
+
+
 class HrUser(BaseModel):
     """One employee as the HR system describes them. Unknown fields are ignored."""
 
     model_config = ConfigDict(
         extra="ignore",
         frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "employee_id": "12345",
-                    "first_name": "Jane",
-                    "last_name": "Doe",
-                    "preferred_name": "Janey",
-                    "email": "jane.doe@example.com",
-                    "title": "Software Engineer",
-                    "department": "Engineering",
-                    "start_date": "2024-01-15",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [HR_RECORD_EXAMPLE]},
     )
 
     employee_id: EmployeeId
