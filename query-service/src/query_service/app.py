@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,19 @@ from query_service.settings import Settings
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 2
+SHUTDOWN_GRACE_S = 10.0
+
+
+async def _within(task: asyncio.Task[None], seconds: float, what: str) -> None:
+    """Wait for `task` at most `seconds`; a shutdown must not hang on one dependency."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        frames = task.get_stack()
+        where = "".join(traceback.format_stack(frames[-1])) if frames else "(no frame)"
+        log.warning("shutdown did not wait for %s any longer; it was at:\n%s", what, where)
+        return
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
 
 
 async def run_projection(
@@ -64,9 +78,10 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             runner.stop()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await client.close()
+            # Bounded: nothing is committed before its write, so giving up on a stuck
+            # projector (e.g. the database went away mid-write) loses nothing.
+            await _within(task, SHUTDOWN_GRACE_S, "projector")
+            await _within(asyncio.create_task(client.close()), SHUTDOWN_GRACE_S, "mongo close")
 
     async def mongo_ready() -> bool:
         return await ping(client)
