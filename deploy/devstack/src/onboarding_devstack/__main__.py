@@ -42,6 +42,7 @@ def up() -> int:
     print(f"  kafka           {cfg.bootstrap_servers}")
     print(f"  mongodb         {cfg.mongodb_url}")
     print(f"  logs            {cfg.run_dir / 'logs'}")
+    print("  operators       .venv/bin/onboarding-ops --help")
     return 0
 
 
