@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from onboarding_devstack.processes import Managed, free_port, start, stop
-from onboarding_devstack.stack import StackConfig, start_infra, stop_all, wait_http
+from onboarding_devstack.stack import StackConfig, create_topics, start_infra, stop_all, wait_http
 from onboarding_events import HR_RECORD_EXAMPLE
-from onboarding_runtime.kafka import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
@@ -152,20 +151,13 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-        cfg = StackConfig(
-            root=ROOT,
-            data_dir=Path(tmp),
-            ingest_port=free_port(),
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
-            mongo_port=free_port(),
-        )
+        cfg = StackConfig.on_free_ports(ROOT, Path(tmp))
         bare_port = free_port()
         ingest, bare = Managed("ingest-service", cfg.run_dir), Managed("bare", cfg.run_dir)
         try:
             print("starting Kafka and FerretDB ...", file=sys.stderr)
             start_infra(cfg)
-            asyncio.run(ensure_topics(cfg.bootstrap_servers))
+            create_topics(cfg)
             env = {
                 **cfg.service_env(),
                 "RATE_LIMIT_PER_S": "1000000",

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from onboarding_devstack.processes import free_port
 from onboarding_devstack.stack import StackConfig, start_infra, stop_all
 from onboarding_events import kafka_headers
 from onboarding_ops import commands
@@ -104,13 +103,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = StackConfig(
-            root=ROOT,
-            data_dir=Path(tmp),
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
-            mongo_port=free_port(),
-        )
+        cfg = StackConfig.on_free_ports(ROOT, Path(tmp))
         try:
             start_infra(cfg)
             asyncio.run(_run(cfg, args.events, args.users))

@@ -5,15 +5,12 @@ The benchmarks own their servers so they never disturb a `make up` stack or a te
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from onboarding_devstack.processes import free_port
-from onboarding_devstack.stack import StackConfig, start_infra, stop_all
-from onboarding_runtime.kafka import ensure_topics
+from onboarding_devstack.stack import StackConfig, create_topics, start_infra, stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,21 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @contextmanager
 def bench_infra() -> Iterator[StackConfig]:
     with tempfile.TemporaryDirectory(prefix="query-bench-") as tmp:
-        cfg = StackConfig(
-            root=ROOT,
-            data_dir=Path(tmp),
-            ingest_port=free_port(),
-            query_port=free_port(),
-            enrich_port=free_port(),
-            okta_sim_port=free_port(),
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
-            mongo_port=free_port(),
-            extra_env={"LOG_FORMAT": "text", "ENVIRONMENT": "test"},
+        cfg = StackConfig.on_free_ports(
+            ROOT, Path(tmp), {"LOG_FORMAT": "text", "ENVIRONMENT": "test"}
         )
         try:
             start_infra(cfg)
-            asyncio.run(ensure_topics(cfg.bootstrap_servers))
+            create_topics(cfg)
             yield cfg
         finally:
             stop_all(cfg)

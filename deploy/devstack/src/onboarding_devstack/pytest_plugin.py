@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from onboarding_devstack.processes import free_port
 from onboarding_devstack.stack import StackConfig, create_topics, start_apps, start_infra, stop_all
 
 
@@ -23,18 +22,11 @@ def _repo_root() -> Path:
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     """A running Kafka broker and MongoDB-protocol server for the whole session."""
-    cfg = StackConfig(
-        root=_repo_root(),
-        data_dir=tmp_path_factory.mktemp("stack"),
-        ingest_port=free_port(),
-        query_port=free_port(),
-        enrich_port=free_port(),
-        okta_sim_port=free_port(),
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        mongo_port=free_port(),
+    cfg = StackConfig.on_free_ports(
+        _repo_root(),
+        tmp_path_factory.mktemp("stack"),
         # A short not-found period so end-to-end tests see real dead letters.
-        extra_env={"LOG_FORMAT": "text", "ENVIRONMENT": "test", "ENRICH_NOT_FOUND_RETRY_S": "8"},
+        {"LOG_FORMAT": "text", "ENVIRONMENT": "test", "ENRICH_NOT_FOUND_RETRY_S": "8"},
     )
     try:
         start_infra(cfg)

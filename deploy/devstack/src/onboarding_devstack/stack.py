@@ -20,7 +20,7 @@ import httpx
 
 from onboarding_devstack.ferretdb import ensure_ferretdb, start_ferretdb, stop_ferretdb
 from onboarding_devstack.kafka import ensure_kafka, start_kafka, stop_kafka
-from onboarding_devstack.processes import Managed, StartError, start, stop
+from onboarding_devstack.processes import Managed, StartError, free_port, start, stop
 
 SIMULATOR_TOKEN = "okta-simulator-token"
 SERVICES = ("ingest-service", "enrich-service", "query-service")
@@ -40,6 +40,25 @@ class StackConfig:
     # Set when a real Okta is configured: then no simulator is started.
     okta_org_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(
+        cls, root: Path, data_dir: Path, extra_env: Mapping[str, str] | None = None
+    ) -> StackConfig:
+        """A private stack (tests, benchmarks) beside any `make up` one: every port free."""
+        ports = {
+            name: free_port()
+            for name in (
+                "ingest_port",
+                "query_port",
+                "enrich_port",
+                "okta_sim_port",
+                "kafka_port",
+                "kafka_controller_port",
+                "mongo_port",
+            )
+        }
+        return cls(root=root, data_dir=data_dir, extra_env=dict(extra_env or {}), **ports)
 
     @property
     def run_dir(self) -> Path:
