@@ -46,19 +46,18 @@ class StackConfig:
         cls, root: Path, data_dir: Path, extra_env: Mapping[str, str] | None = None
     ) -> StackConfig:
         """A private stack (tests, benchmarks) beside any `make up` one: every port free."""
-        ports = {
-            name: free_port()
-            for name in (
-                "ingest_port",
-                "query_port",
-                "enrich_port",
-                "okta_sim_port",
-                "kafka_port",
-                "kafka_controller_port",
-                "mongo_port",
-            )
-        }
-        return cls(root=root, data_dir=data_dir, extra_env=dict(extra_env or {}), **ports)
+        return cls(
+            root=root,
+            data_dir=data_dir,
+            ingest_port=free_port(),
+            query_port=free_port(),
+            enrich_port=free_port(),
+            okta_sim_port=free_port(),
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            mongo_port=free_port(),
+            extra_env=dict(extra_env or {}),
+        )
 
     @property
     def run_dir(self) -> Path:
