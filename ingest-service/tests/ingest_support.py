@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
@@ -99,14 +98,3 @@ async def read_topic(
                 return records
     finally:
         await consumer.stop()
-
-
-async def eventually_async(probe: Any, *, within: float = 30.0, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(every)

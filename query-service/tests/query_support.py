@@ -3,18 +3,17 @@ and records published the way ingest, enrich and the dead-letter policy publish 
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
+from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_events import (
     HR_USER_UPSERTED,
     HR_USERS_DLQ_TOPIC,
@@ -31,7 +30,6 @@ from onboarding_runtime.kafka import EventProducer
 from query_service.app import create_app
 from query_service.settings import Settings
 
-T = TypeVar("T")
 READ_KEY = "read-key-for-tests"
 
 
@@ -59,17 +57,6 @@ async def running(settings: Settings) -> AsyncIterator[httpx.ASGITransport]:
 
 def client_of(transport: httpx.ASGITransport, **headers: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://query", headers=headers)
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float = 30.0) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.1)
 
 
 def enriched_user(employee_id: str, *, title: str = "Software Engineer") -> EnrichedUser:

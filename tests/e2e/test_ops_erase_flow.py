@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
 from tests.e2e.ops_support import found, get_user, new_employee, ops, post_hr, put_okta_user
-from tests.e2e.polling import eventually
 
 
 def _with_groups(stack: StackConfig, employee_id: str, groups: list[str]) -> bool | None:
@@ -24,8 +24,8 @@ def test_erase_then_replay_and_rebuild_still_404(stack: StackConfig) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
     post_hr(stack, erased, erased_email)
     post_hr(stack, kept, kept_email)
-    eventually(lambda: found(stack, erased), timeout=60)
-    eventually(lambda: found(stack, kept), timeout=60)
+    eventually(lambda: found(stack, erased), within=60)
+    eventually(lambda: found(stack, kept), within=60)
 
     result = ops(stack, "erase", erased)
 
@@ -39,7 +39,7 @@ def test_erase_then_replay_and_rebuild_still_404(stack: StackConfig) -> None:
     replayed = ops(stack, "replay", "--since", since.isoformat())
     assert replayed.returncode == 0, replayed.stderr
     assert "1 of erased employees" in replayed.stdout
-    eventually(lambda: _with_groups(stack, kept, ["Everyone", "Replayed"]), timeout=60)
+    eventually(lambda: _with_groups(stack, kept, ["Everyone", "Replayed"]), within=60)
     rebuilt = ops(stack, "rebuild-view")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert get_user(stack, erased).status_code == 404
@@ -73,5 +73,5 @@ def test_an_event_in_flight_at_the_erasure_does_not_bring_the_person_back(
     assert result.returncode == 0, result.stderr
     put_okta_user(stack, email, ["Everyone"])  # the retry would now succeed
 
-    eventually(lambda: _erased_skips(stack) > skipped_before or None, timeout=30)
+    eventually(lambda: _erased_skips(stack) > skipped_before or None, within=30)
     assert get_user(stack, employee_id).status_code == 404

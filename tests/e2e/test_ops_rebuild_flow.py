@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 
 import httpx
+from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
 from tests.e2e.ops_support import OPS, found, new_employee, post_hr, put_okta_user
-from tests.e2e.polling import eventually
 
 USERS = 50
 
@@ -18,7 +18,7 @@ def test_rebuild_gives_identical_answers_and_no_404_while_it_runs(stack: StackCo
     for employee_id, email in people:
         put_okta_user(stack, email, ["Everyone", "Rebuilt"])
         post_hr(stack, employee_id, email, title="Engineer")
-    before = {e: eventually(lambda e=e: found(stack, e), timeout=90).json() for e, _ in people}
+    before = {e: eventually(lambda e=e: found(stack, e), within=90).json() for e, _ in people}
 
     rebuild = subprocess.Popen(
         [OPS, "rebuild-view"],

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import httpx
+from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
 from tests.e2e.ops_support import found, new_employee, ops, post_hr, put_okta_user
-from tests.e2e.polling import eventually
 
 
 def _status(stack: StackConfig, employee_id: str, wanted: str) -> dict[str, object] | None:
@@ -27,7 +27,7 @@ def test_redrive_after_the_cause_is_fixed_completes_the_user(stack: StackConfig)
     employee_id, email = new_employee("redrive")
     event_id = post_hr(stack, employee_id, email)  # Okta has no such user: it will fail
 
-    failed = eventually(lambda: _status(stack, employee_id, "failed"), timeout=90)
+    failed = eventually(lambda: _status(stack, employee_id, "failed"), within=90)
     assert failed["event_id"] == event_id
     assert "okta_user_not_found" in str(failed["error"])
     listed = ops(stack, "dlq", "list", "--json")
@@ -40,9 +40,9 @@ def test_redrive_after_the_cause_is_fixed_completes_the_user(stack: StackConfig)
     redriven = ops(stack, "dlq", "redrive", "--employee", employee_id)
 
     assert redriven.returncode == 0, redriven.stderr
-    user = eventually(lambda: found(stack, employee_id), timeout=60)
+    user = eventually(lambda: found(stack, employee_id), within=60)
     assert user.json()["groups"] == ["Everyone", "Redriven"]
-    assert eventually(lambda: _status(stack, employee_id, "completed"), timeout=30)
+    assert eventually(lambda: _status(stack, employee_id, "completed"), within=30)
     again = ops(stack, "dlq", "redrive", "--employee", employee_id)
     assert again.returncode == 2  # sent back once; nothing waits any more
     assert f"no dead letter is waiting for employee {employee_id}" in again.stderr

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
 from tests.e2e.ops_support import get_user, new_employee, ops, post_hr, put_okta_user
-from tests.e2e.polling import eventually
 
 
 def _groups(stack: StackConfig, employee_id: str, wanted: list[str]) -> list[str] | None:
@@ -23,14 +23,14 @@ def test_replay_after_okta_changed_shows_the_new_groups(stack: StackConfig) -> N
     put_okta_user(stack, email, ["Everyone", "Interns"])
     since = datetime.now(UTC) - timedelta(seconds=1)
     post_hr(stack, employee_id, email)
-    eventually(lambda: _groups(stack, employee_id, ["Everyone", "Interns"]), timeout=60)
+    eventually(lambda: _groups(stack, employee_id, ["Everyone", "Interns"]), within=60)
     put_okta_user(stack, email, ["Everyone", "Engineering"])
 
     replayed = ops(stack, "replay", "--since", since.isoformat())
 
     assert replayed.returncode == 0, replayed.stderr
     assert "HR events republished" in replayed.stdout
-    eventually(lambda: _groups(stack, employee_id, ["Everyone", "Engineering"]), timeout=60)
+    eventually(lambda: _groups(stack, employee_id, ["Everyone", "Engineering"]), within=60)
 
 
 def test_a_bad_timestamp_is_a_clear_error(stack: StackConfig) -> None:

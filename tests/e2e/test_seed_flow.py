@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
-
-from tests.e2e.polling import eventually
 
 SEED = {
     "employee_id": "12345",
@@ -50,7 +49,7 @@ def test_seed_record_is_enriched_and_served_exactly_as_the_contract_says(
         "employee_id": "12345",
         "email": "jane.doe@example.com",
     }
-    user = eventually(lambda: _found(stack, "12345"), timeout=60)
+    user = eventually(lambda: _found(stack, "12345"), within=60)
     assert user.json() == EXPECTED
 
 

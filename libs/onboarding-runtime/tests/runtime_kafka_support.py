@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from onboarding_runtime.kafka import ConsumerRunner, EventProducer, TopicSpec, ensure_topics
@@ -35,21 +33,6 @@ async def committed(bootstrap: str, group: str, topic: str, partition: int = 0) 
         return result
     finally:
         await consumer.stop()
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any] | Any], *, within: float = 20.0, every: float = 0.05
-) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = probe()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
