@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ingest_support import SEED, eventually_async, make_settings, read_topic, running
+from ingest_support import SEED, make_settings, read_topic, running
 from onboarding_devstack.kafka import start_kafka, stop_kafka
+from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.processes import free_port
 from onboarding_events import HrUserUpserted
 from onboarding_runtime.kafka import TopicSpec, ensure_topics

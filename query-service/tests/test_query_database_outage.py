@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from onboarding_devstack.ferretdb import mongodb_url, start_ferretdb, stop_ferretdb
+from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_devstack.processes import free_port
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
-from query_support import READ_KEY, Publisher, client_of, eventually, make_settings, running
+from query_support import READ_KEY, Publisher, client_of, make_settings, running
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

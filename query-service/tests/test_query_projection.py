@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_events import USERS_ENRICHED_TOPIC
 from pymongo import AsyncMongoClient
 from query_service.settings import Settings
-from query_support import Publisher, enriched_user, eventually, wait_committed_past
+from query_support import Publisher, enriched_user, wait_committed_past
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from query_support import READ_KEY, eventually
+from onboarding_devstack.polling import eventually_async as eventually
+from query_support import READ_KEY
 
 pytestmark = pytest.mark.integration
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 import pytest
+from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime.kafka import (
     ConsumerRunner,
     Failure,
@@ -15,7 +16,7 @@ from onboarding_runtime.kafka import (
     UnavailableError,
 )
 from onboarding_runtime.kafka.retry import RetryPolicy
-from runtime_kafka_support import committed, eventually, make_topic, running, send
+from runtime_kafka_support import committed, make_topic, running, send
 
 pytestmark = pytest.mark.integration
 
