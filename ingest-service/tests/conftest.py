@@ -27,9 +27,5 @@ async def hr_topic(kafka_bootstrap: str, unique_name: str) -> str:
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, mongodb_url: str, unique_name: str) -> Settings:
-    return make_settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        mongodb_url=mongodb_url,
-        idempotency_collection=f"deliveries_{unique_name}",
-    )
+def settings(kafka_bootstrap: str) -> Settings:
+    return make_settings(kafka_bootstrap_servers=kafka_bootstrap)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from asgi_lifespan import LifespanManager
+from ingest_service.acceptor import Headers
 from ingest_service.app import create_app
-from ingest_service.deliveries import DeliveryStore
-from ingest_service.kafka_sink import KafkaSink
+from ingest_service.delivery_index import DeliveryIndex
 from ingest_service.settings import Settings
-from onboarding_events import HR_RECORD_EXAMPLE
-from onboarding_runtime.kafka import EventProducer
+from onboarding_devstack.polling import eventually_async
+from onboarding_events import HR_RECORD_EXAMPLE, HrUserUpserted
 from standardwebhooks import Webhook
 
 SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
@@ -46,19 +48,56 @@ def variant(settings: Settings, **overrides: Any) -> Settings:
     return make_settings(**{**settings.model_dump(), **overrides})
 
 
+@dataclass
+class Replica:
+    client: httpx.AsyncClient
+    deliveries: DeliveryIndex  # what this instance knows was accepted
+
+
 @asynccontextmanager
-async def running(
-    settings: Settings, topic: str, *, store: DeliveryStore | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan, writing to `topic` on the real broker."""
-    producer = EventProducer(
-        settings.kafka_bootstrap_servers, timeout_s=settings.kafka_delivery_timeout_s
-    )
-    app = create_app(settings, sink=KafkaSink(producer, topic), store=store)
+async def replica(settings: Settings, topic: str) -> AsyncIterator[Replica]:
+    """The app with its lifespan, writing to `topic` on the real broker, once it is ready."""
+    app = create_app(variant(settings, hr_topic=topic))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
-            yield client
+            await eventually_async(lambda: _ready(client), within=30)
+            yield Replica(client, app.state.deliveries)
+
+
+@asynccontextmanager
+async def running(settings: Settings, topic: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with replica(settings, topic) as instance:
+        yield instance.client
+
+
+async def _ready(client: httpx.AsyncClient) -> bool | None:
+    return (await client.get("/v1/readyz")).status_code == 200 or None
+
+
+class MemorySink:
+    """A fake at the `EventSink` port: every event is acknowledged at once."""
+
+    def __init__(self) -> None:
+        self.events: list[HrUserUpserted] = []
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+    async def enqueue(self, event: HrUserUpserted, headers: Headers) -> asyncio.Future[None]:
+        self.events.append(event)
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
+
+    async def healthy(self) -> bool:
+        return True
+
+
+def loaded_index() -> DeliveryIndex:
+    index = DeliveryIndex(retention_s=3600, max_entries=10_000)
+    index.ready = True
+    return index
 
 
 def signed(

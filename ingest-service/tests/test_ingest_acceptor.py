@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from ingest_service.acceptor import Acceptor, Headers, Unavailable
+from ingest_service.acceptor import Acceptor, Headers, Unavailable, event_id_for
+from ingest_service.delivery_index import DeliveryIndex
 from ingest_service.ratelimit import RateLimiter
 from ingest_support import SEED
 from onboarding_events import HrUser, HrUserUpserted
+from onboarding_runtime.kafka import PublishError
 
 USER = HrUser.model_validate(SEED)
 
@@ -41,33 +43,92 @@ def test_the_table_of_callers_stays_bounded() -> None:
     assert len(limiter._buckets) == 100
 
 
-class GatedSink:
-    """Publishes only once the test opens the gate, like a broker that is down for a while."""
+class GatedKafka:
+    """A fake at the `Enqueue` port: each event waits for the test to acknowledge or fail it."""
 
     def __init__(self) -> None:
-        self.gate = asyncio.Event()
-        self.events: list[HrUserUpserted] = []
+        self.sent: list[HrUserUpserted] = []
+        self.sent_headers: list[Headers] = []
+        self.acks: list[asyncio.Future[None]] = []
+        self._sent_one = asyncio.Event()
 
-    async def publish(self, event: HrUserUpserted, headers: Headers) -> None:
-        await self.gate.wait()
-        self.events.append(event)
+    async def enqueue(self, event: HrUserUpserted, headers: Headers) -> asyncio.Future[None]:
+        self.sent.append(event)
+        self.sent_headers.append(headers)
+        self.acks.append(asyncio.get_running_loop().create_future())
+        self._sent_one.set()
+        return self.acks[-1]
+
+    async def until_sent(self, count: int) -> None:
+        while len(self.sent) < count:
+            self._sent_one.clear()
+            await self._sent_one.wait()
 
 
-async def test_a_retry_after_503_joins_the_publish_in_flight_instead_of_writing_twice() -> None:
-    sink = GatedSink()
-    acceptor = Acceptor(sink.publish, None, wait_s=0.05)
+def ready_index() -> DeliveryIndex:
+    index = DeliveryIndex(retention_s=3600, max_entries=1000)
+    index.ready = True
+    return index
+
+
+async def test_a_retry_after_503_joins_the_write_in_flight_instead_of_writing_twice() -> None:
+    kafka = GatedKafka()
+    acceptor = Acceptor(kafka.enqueue, ready_index(), wait_s=0.05)
 
     with pytest.raises(Unavailable):
         await acceptor.accept(USER, "d1", [])
     with pytest.raises(Unavailable):
         await acceptor.accept(USER, "d1", [])
-    sink.gate.set()
-    first, again = await asyncio.gather(
-        acceptor.accept(USER, "d1", []), acceptor.accept(USER, "d1", [])
-    )
+    kafka.acks[0].set_result(None)
+    joined = await acceptor.accept(USER, "d1", [])
+    await asyncio.sleep(0)  # the acknowledgement reaches the index
     later = await acceptor.accept(USER, "d1", [])
 
-    assert len(sink.events) == 1
-    assert first.event.id == again.event.id == later.event.id == sink.events[0].id
-    assert first.event.time == later.event.time
+    assert len(kafka.sent) == 1
+    assert joined.event_id == later.event_id == kafka.sent[0].id == event_id_for("d1")
+    assert joined.duplicate
     assert later.duplicate
+    assert ("delivery-id", b"d1") in kafka.sent_headers[0]
+
+
+async def test_a_write_that_failed_is_tried_again_under_the_same_event_id() -> None:
+    kafka = GatedKafka()
+    acceptor = Acceptor(kafka.enqueue, ready_index(), wait_s=0.05)
+
+    with pytest.raises(Unavailable):
+        await acceptor.accept(USER, "d2", [])
+    kafka.acks[0].set_exception(PublishError("Kafka did not acknowledge: KafkaTimeoutError"))
+    await asyncio.sleep(0)
+    retry = asyncio.create_task(acceptor.accept(USER, "d2", []))
+    await kafka.until_sent(2)
+    kafka.acks[1].set_result(None)
+    outcome = await retry
+
+    assert [event.id for event in kafka.sent] == [event_id_for("d2")] * 2
+    assert not outcome.duplicate
+
+
+async def test_an_accepted_delivery_is_answered_from_the_index_without_writing() -> None:
+    kafka, index = GatedKafka(), ready_index()
+    index.add("seen-before")
+    acceptor = Acceptor(kafka.enqueue, index, wait_s=0.05)
+
+    outcome = await acceptor.accept(USER, "seen-before", [])
+
+    assert outcome.duplicate
+    assert outcome.event_id == event_id_for("seen-before")
+    assert kafka.sent == []
+
+
+async def test_until_the_index_is_loaded_only_deliveries_without_an_id_are_accepted() -> None:
+    kafka = GatedKafka()
+    acceptor = Acceptor(kafka.enqueue, DeliveryIndex(retention_s=3600, max_entries=1000), wait_s=1)
+
+    with pytest.raises(Unavailable, match="still reading"):
+        await acceptor.accept(USER, "d3", [])
+    anonymous = asyncio.create_task(acceptor.accept(USER, None, []))
+    await kafka.until_sent(1)
+    kafka.acks[0].set_result(None)
+
+    assert not (await anonymous).duplicate
+    assert len(kafka.sent) == 1

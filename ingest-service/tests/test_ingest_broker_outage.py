@@ -56,14 +56,12 @@ async def _post(client: httpx.AsyncClient, delivery: str) -> httpx.Response:
 
 
 async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly_once(
-    broker: Broker, mongodb_url: str, unique_name: str
+    broker: Broker,
 ) -> None:
     await broker.start()
     await ensure_topics(broker.bootstrap, (TopicSpec(TOPIC, partitions=1),))
     settings = make_settings(
         kafka_bootstrap_servers=broker.bootstrap,
-        mongodb_url=mongodb_url,
-        idempotency_collection=f"deliveries_{unique_name}",
         kafka_publish_timeout_s=1.5,
         retry_after_s=2,
     )

@@ -6,17 +6,13 @@ A unit test of the HTTP surface: the events go to an in-memory sink (a fake at t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
-from ingest_service.acceptor import Headers
 from ingest_service.app import create_app
-from ingest_service.deliveries import Delivery
-from ingest_support import SEED, make_settings
-from onboarding_events import HrUserUpserted
+from ingest_support import SEED, MemorySink, loaded_index, make_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
@@ -25,37 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 
-class MemorySink:
-    def __init__(self) -> None:
-        self.events: list[HrUserUpserted] = []
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-    async def publish(self, event: HrUserUpserted, headers: Headers) -> None:
-        self.events.append(event)
-
-    async def healthy(self) -> bool:
-        return True
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.claims: dict[str, Delivery] = {}
-
-    async def claim(self, delivery_id: str, event_id: str, time: datetime) -> Delivery:
-        return self.claims.setdefault(delivery_id, Delivery(event_id, time, published=False))
-
-    async def mark_published(self, delivery_id: str) -> None:
-        claim = self.claims[delivery_id]
-        self.claims[delivery_id] = Delivery(claim.event_id, claim.time, published=True)
-
-    async def ready(self) -> bool:
-        return True
-
-
 def _app() -> FastAPI:
-    return create_app(make_settings(), sink=MemorySink(), store=MemoryStore())
+    return create_app(make_settings(), sink=MemorySink(), deliveries=loaded_index())
 
 
 CHECKS = [

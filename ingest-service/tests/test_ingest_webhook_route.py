@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from ingest_service.app import create_app
-from ingest_support import make_settings
-from test_ingest_openapi import MemorySink, MemoryStore
+from ingest_support import MemorySink, loaded_index, make_settings
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(), sink=MemorySink(), store=MemoryStore())
+    app = create_app(make_settings(), sink=MemorySink(), deliveries=loaded_index())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
         yield client

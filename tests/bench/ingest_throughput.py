@@ -162,7 +162,6 @@ def main() -> None:
                 **cfg.service_env(),
                 "RATE_LIMIT_PER_S": "1000000",
                 "RATE_LIMIT_BURST": "1000000",
-                "IDEMPOTENCY_COLLECTION": "bench_deliveries",
             }
             start(ingest, [str(Path(sys.executable).parent / "ingest-service")], env=env)
             start(bare, [sys.executable, "-m", "tests.bench.ingest_throughput",

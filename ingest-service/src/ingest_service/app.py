@@ -1,7 +1,8 @@
-"""The composition root: settings in, a FastAPI app out; the lifespan owns every client.
+"""The composition root: settings in, an ASGI app out; the lifespan owns every client.
 
-Tests pass their own `sink` (where events go) or `store` (the dedupe record); otherwise the
-lifespan builds the Kafka producer and the MongoDB store from the settings.
+Tests pass their own `sink` (where events go) and `deliveries` (the index, then not
+rebuilt from Kafka); otherwise the lifespan builds the Kafka producer and the index,
+which follows the HR topic.
 """
 
 from __future__ import annotations
@@ -9,40 +10,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from onboarding_runtime.health import health_router
-from onboarding_runtime.kafka import EventProducer
-from onboarding_runtime.mongo import open_mongo
+from onboarding_runtime.kafka import EventProducer, TopicFollower
 from onboarding_runtime.pii import Pseudonymizer
 
 from ingest_service.acceptor import Acceptor
 from ingest_service.auth import Authenticator
-from ingest_service.deliveries import (
-    DeliveryStore,
-    MongoDeliveryStore,
-    StoreUnavailable,
-    utc_now_ms,
-)
+from ingest_service.delivery_index import DeliveryIndex
+from ingest_service.fast_path import IngestApp
 from ingest_service.kafka_sink import EventSink, KafkaSink
 from ingest_service.ratelimit import RateLimiter
 from ingest_service.services import Services
 from ingest_service.settings import Settings
 from ingest_service.tracing import TraceMiddleware
 from ingest_service.webhook import router as webhook_router
-from ingest_service.webhook import webhook_route
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY_S = 600.0
 DRAIN_TIMEOUT_S = 10.0
 
 
 def create_app(
-    settings: Settings, *, sink: EventSink | None = None, store: DeliveryStore | None = None
+    settings: Settings, *, sink: EventSink | None = None, deliveries: DeliveryIndex | None = None
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,30 +43,30 @@ def create_app(
             event_sink = sink or KafkaSink(
                 EventProducer(
                     settings.kafka_bootstrap_servers, timeout_s=settings.kafka_delivery_timeout_s
-                )
+                ),
+                settings.hr_topic,
             )
             await event_sink.start()
             stack.push_async_callback(event_sink.stop)
-            delivery_store = store
-            if delivery_store is None:
-                client, database = open_mongo(settings.mongodb_url)
-                stack.push_async_callback(client.close)
-                mongo_store = MongoDeliveryStore(
-                    database[settings.idempotency_collection],
-                    retention=timedelta(seconds=settings.idempotency_retention_s),
-                    clock=utc_now_ms,
+            index = deliveries
+            if index is None:
+                index = DeliveryIndex(
+                    retention_s=settings.idempotency_retention_s,
+                    max_entries=settings.idempotency_max_entries,
                 )
-                sweeper = asyncio.create_task(_maintain(mongo_store), name="ingest-sweeper")
-                stack.push_async_callback(_cancel, sweeper)
-                delivery_store = mongo_store
-            acceptor = Acceptor(
-                event_sink.publish,
-                delivery_store,
-                wait_s=settings.kafka_publish_timeout_s,
-                store_timeout_s=settings.idempotency_store_timeout_s,
-            )
+                follower = TopicFollower(
+                    settings.kafka_bootstrap_servers,
+                    settings.hr_topic,
+                    index.apply,
+                    since_s=settings.idempotency_retention_s,
+                )
+                await follower.start(timeout_s=0)  # readiness waits for it, startup does not
+                stack.push_async_callback(follower.stop)
+                loaded = asyncio.create_task(_when_loaded(follower, index), name="index-loaded")
+                stack.push_async_callback(_cancel, loaded)
+            acceptor = Acceptor(event_sink.enqueue, index, wait_s=settings.kafka_publish_timeout_s)
             stack.push_async_callback(acceptor.drain, DRAIN_TIMEOUT_S)
-            app.state.sink, app.state.store = event_sink, delivery_store
+            app.state.sink, app.state.deliveries = event_sink, index
             app.state.services = Services(
                 auth=Authenticator.from_settings(
                     settings.api_key.get_secret_value() if settings.api_key else None,
@@ -86,7 +79,7 @@ def create_app(
             )
             yield
 
-    app = FastAPI(
+    app = IngestApp(
         title="ingest-service",
         version="1.0.0",
         description=(
@@ -97,29 +90,25 @@ def create_app(
     )
     app.state.settings = settings
     app.add_middleware(TraceMiddleware)
-    app.router.routes.append(webhook_route)  # serves the webhook; registered first
-    app.include_router(webhook_router)  # documents it
+    app.include_router(webhook_router)
     app.include_router(
-        health_router(lambda: {"kafka": app.state.sink.healthy, "database": app.state.store.ready})
+        health_router(lambda: {"kafka": app.state.sink.healthy, "deliveries": _index_ready(app)})
     )
     return app
 
 
-async def _maintain(store: MongoDeliveryStore) -> None:
-    """Create the TTL index (retried until the database answers) and sweep expired records."""
-    indexed = False
-    while True:
-        try:
-            if not indexed:
-                if not await store.setup():
-                    log.info("the database has no TTL indexes; expired deliveries are swept")
-                indexed = True
-            swept = await store.sweep()
-            if swept:
-                log.info("swept expired delivery records", extra={"count": swept})
-        except StoreUnavailable as exc:
-            log.warning("delivery store maintenance failed: %r", exc)
-        await asyncio.sleep(SWEEP_EVERY_S if indexed else 5.0)
+def _index_ready(app: FastAPI) -> Callable[[], Awaitable[bool]]:
+    async def ready() -> bool:
+        index: DeliveryIndex = app.state.deliveries
+        return index.ready
+
+    return ready
+
+
+async def _when_loaded(follower: TopicFollower, index: DeliveryIndex) -> None:
+    await follower.caught_up.wait()
+    index.ready = True
+    log.info("delivery index loaded", extra={"deliveries": len(index)})
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

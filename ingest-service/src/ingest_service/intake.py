@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from typing import Any
 
 from onboarding_events import HrUser
 from pydantic import ValidationError
-from starlette.requests import Request
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DELIVERY_ID_LENGTH = 255
@@ -24,13 +24,15 @@ class Invalid(Exception):
         self.errors = errors
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(
+    chunks: AsyncIterable[bytes], declared_length: str | None, limit: int = MAX_BODY_BYTES
+) -> bytes:
     """The body, refused as soon as it is known to exceed `limit` (before reading it all)."""
-    declared = request.headers.get("content-length", "")
+    declared = declared_length or ""
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in chunks:
         body += chunk
         if len(body) > limit:
             raise BodyTooLarge

@@ -1,10 +1,11 @@
-"""Where accepted events go: `hr.users.v1`, keyed by employee id, through the shared producer."""
+"""Where accepted events go: the HR topic, keyed by employee id, through the shared producer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
-from onboarding_events import HR_USERS_TOPIC, HrUserUpserted
+from onboarding_events import HrUserUpserted
 from onboarding_runtime.kafka import EventProducer
 
 from ingest_service.acceptor import Headers
@@ -13,12 +14,12 @@ from ingest_service.acceptor import Headers
 class EventSink(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def publish(self, event: HrUserUpserted, headers: Headers) -> None: ...
+    async def enqueue(self, event: HrUserUpserted, headers: Headers) -> asyncio.Future[None]: ...
     async def healthy(self) -> bool: ...
 
 
 class KafkaSink:
-    def __init__(self, producer: EventProducer, topic: str = HR_USERS_TOPIC) -> None:
+    def __init__(self, producer: EventProducer, topic: str) -> None:
         self._producer = producer
         self._topic = topic
 
@@ -28,9 +29,9 @@ class KafkaSink:
     async def stop(self) -> None:
         await self._producer.stop()
 
-    async def publish(self, event: HrUserUpserted, headers: Headers) -> None:
-        """Returns once all in-sync replicas have the record; raises `PublishError`."""
-        await self._producer.publish(
+    async def enqueue(self, event: HrUserUpserted, headers: Headers) -> asyncio.Future[None]:
+        """The future settles once all in-sync replicas have the record; raises `PublishError`."""
+        return await self._producer.enqueue(
             self._topic, key=event.subject, value=event.to_json(), headers=headers
         )
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter, Histogram
 
 WEBHOOKS = Counter("ingest_webhooks_total", "Webhook requests by answer", ["status"])
 DUPLICATES = Counter(
     "ingest_duplicate_deliveries_total", "Re-deliveries answered from an earlier one"
 )
-DEDUPE_STORE_ERRORS = Counter(
-    "ingest_dedupe_store_errors_total", "Dedupe store calls that failed or timed out"
+DEDUPE_EVICTED = Counter(
+    "ingest_dedupe_evicted_total",
+    "Delivery ids forgotten before their retention ended, to keep the index bounded",
 )
 ACCEPT_SECONDS = Histogram(
     "ingest_accept_seconds",
     "From a valid request to the broker's acknowledgement",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+@cache
+def webhooks_answered(status: int) -> Counter:
+    """The child counter of one status, looked up once (`labels` is costly per request)."""
+    return WEBHOOKS.labels(str(status))

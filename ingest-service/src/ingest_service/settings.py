@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from onboarding_runtime.settings import KafkaSettings, MongoSettings, ServiceSettings
+from onboarding_events import HR_USERS_TOPIC
+from onboarding_runtime.settings import KafkaSettings, ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 
 from ingest_service.signatures import SigningSecret, parse_secrets
 
 
-class Settings(ServiceSettings, KafkaSettings, MongoSettings):
+class Settings(ServiceSettings, KafkaSettings):
     ingest_port: int = Field(default=8000, ge=1, le=65535)
     api_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None  # Standard Webhooks `whsec_...`, comma-separated
@@ -22,11 +23,15 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
     rate_limit_per_s: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, ge=1)
     # How long a delivery id (`webhook-id` / `Idempotency-Key`) is remembered: longer than
-    # the sender's retry schedule (Standard Webhooks senders retry for about a day).
-    idempotency_retention_s: int = Field(default=72 * 3600, ge=60)
-    idempotency_collection: str = Field(default="ingest_deliveries", min_length=1)
-    # How long a request waits for the dedupe store before going on without it.
-    idempotency_store_timeout_s: float = Field(default=1.0, gt=0)
+    # the sender's retry schedule (Standard Webhooks senders retry for about a day). The
+    # HR topic keeps 30 days, so the whole window is always there to rebuild from.
+    idempotency_retention_s: int = Field(default=72 * 3600, ge=60, le=30 * 24 * 3600)
+    # At most this many delivery ids in memory (about 200 bytes each); beyond it the
+    # oldest are forgotten before their time.
+    idempotency_max_entries: int = Field(default=1_000_000, ge=1000)
+    # Where accepted events go (and where the delivery index is rebuilt from); only tests
+    # and side-by-side stacks change it.
+    hr_topic: str = Field(default=HR_USERS_TOPIC, min_length=1)
 
     @model_validator(mode="after")
     def _require_auth_in_production(self) -> Settings:

@@ -9,16 +9,13 @@ then follows it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 from onboarding_events import ERASURES_TOPIC, EmployeeErased
 from pydantic import ValidationError
 
+from onboarding_runtime.kafka.follower import TopicFollower
 from onboarding_runtime.pii import Pseudonymizer
 
 log = logging.getLogger(__name__)
@@ -54,62 +51,18 @@ class Erasures:
 
 
 class ErasureWatch:
-    """A live `Erasures`, fed by a group-less consumer of the whole erasure topic."""
+    """A live `Erasures`, fed by a group-less follower of the whole erasure topic."""
 
     def __init__(self, bootstrap_servers: str, pseudonym: Pseudonymizer) -> None:
         self.erasures = Erasures(pseudonym)
-        self._bootstrap = bootstrap_servers
-        self._task: asyncio.Task[None] | None = None
-        self.caught_up = asyncio.Event()
+        self._follower = TopicFollower(
+            bootstrap_servers, ERASURES_TOPIC, lambda r: self.erasures.apply(r.key, r.value)
+        )
+        self.caught_up = self._follower.caught_up
 
     async def start(self, *, timeout_s: float = 30.0) -> None:
         """Follow the topic; wait (bounded) until what was there at start is read."""
-        self._task = asyncio.create_task(self._follow(), name="erasure-watch")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.caught_up.wait(), timeout_s)
+        await self._follower.start(timeout_s=timeout_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _follow(self) -> None:
-        while True:
-            consumer = AIOKafkaConsumer(
-                ERASURES_TOPIC,
-                bootstrap_servers=self._bootstrap,
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-            )
-            try:
-                await consumer.start()
-                await self._read(consumer)
-            except KafkaError as exc:
-                log.warning("erasure watch lost the broker: %s", type(exc).__name__)
-                await asyncio.sleep(1.0)
-            finally:
-                await consumer.stop()
-
-    async def _read(self, consumer: AIOKafkaConsumer) -> None:
-        partitions = consumer.assignment()
-        while not partitions:
-            await asyncio.sleep(0.05)
-            partitions = consumer.assignment()
-        ends = await consumer.end_offsets(list(partitions))
-        while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    self.erasures.apply(record.key, record.value)
-            if not self.caught_up.is_set() and all(
-                await asyncio.gather(
-                    *(self._reached(consumer, tp, end) for tp, end in ends.items())
-                )
-            ):
-                self.caught_up.set()
-
-    @staticmethod
-    async def _reached(consumer: AIOKafkaConsumer, tp: object, end: int) -> bool:
-        return bool(await consumer.position(tp) >= end)
+        await self._follower.stop()

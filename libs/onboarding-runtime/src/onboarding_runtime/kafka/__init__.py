@@ -17,6 +17,7 @@ from onboarding_runtime.kafka.errors import (
     RetryableError,
     UnavailableError,
 )
+from onboarding_runtime.kafka.follower import TopicFollower
 from onboarding_runtime.kafka.producer import EventProducer, PublishError
 from onboarding_runtime.kafka.topics import TOPICS, TopicSpec, ensure_topics
 
@@ -35,6 +36,7 @@ __all__ = [
     "RetryPolicy",
     "RetryableError",
     "Supersedes",
+    "TopicFollower",
     "TopicSpec",
     "UnavailableError",
     "dead_letter_to",

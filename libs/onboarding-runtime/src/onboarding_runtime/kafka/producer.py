@@ -66,16 +66,37 @@ class EventProducer:
         key: str,
         value: bytes | None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any:
+    ) -> None:
         """Send and wait for the acknowledgement from all in-sync replicas."""
+        acknowledged = await self.enqueue(topic, key=key, value=value, headers=headers)
+        try:
+            await asyncio.wait_for(acknowledged, timeout=self._timeout_s)
+        except TimeoutError as exc:
+            raise PublishError("Kafka did not acknowledge: TimeoutError") from exc
+
+    async def enqueue(
+        self,
+        topic: str,
+        *,
+        key: str,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> asyncio.Future[None]:
+        """Hand the record to the producer and return its acknowledgement.
+
+        The record is sent whether or not anyone waits: a caller that stops waiting (a
+        request answered 503) leaves it in flight, and the future still settles, with
+        `PublishError` when the broker did not take it within the timeout. No task per
+        record: the acknowledgement is the producer's own future, translated.
+        """
         producer = await self._ready()
         try:
-            future = await producer.send(
-                topic, value=value, key=key.encode(), headers=headers or []
-            )
-            return await asyncio.wait_for(future, timeout=self._timeout_s)
-        except (KafkaError, TimeoutError, OSError) as exc:
-            raise PublishError(f"Kafka did not acknowledge: {type(exc).__name__}") from exc
+            sent = await producer.send(topic, value=value, key=key.encode(), headers=headers or [])
+        except (KafkaError, OSError) as exc:
+            raise PublishError(f"Kafka did not take the record: {type(exc).__name__}") from exc
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        sent.add_done_callback(lambda done: _settle(done, acknowledged))
+        return acknowledged
 
     async def healthy(self) -> bool:
         try:
@@ -84,3 +105,16 @@ class EventProducer:
         except (PublishError, KafkaError, TimeoutError, OSError):
             return False
         return True
+
+
+def _settle(sent: asyncio.Future[Any], acknowledged: asyncio.Future[None]) -> None:
+    if acknowledged.done():
+        return
+    if sent.cancelled():
+        acknowledged.set_exception(PublishError("the send was cancelled"))
+    elif (exc := sent.exception()) is not None:
+        failure = PublishError(f"Kafka did not acknowledge: {type(exc).__name__}")
+        failure.__cause__ = exc
+        acknowledged.set_exception(failure)
+    else:
+        acknowledged.set_result(None)
