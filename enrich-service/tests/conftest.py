@@ -12,6 +12,8 @@ from enrich_service.app import create_app
 from enrich_service.settings import Settings
 from enrich_support import BIN, TOKEN, EnrichFactory, Simulator, skip_to_end, wait_ready
 from onboarding_devstack.processes import Managed, free_port, start, stop
+from onboarding_events import ERASURES_TOPIC
+from onboarding_runtime.kafka import TopicSpec, ensure_topics
 
 
 @pytest.fixture(scope="session")
@@ -56,15 +58,27 @@ def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: 
     return Settings(**values)
 
 
+@pytest.fixture(scope="session")
+async def erasure_log(kafka_bootstrap: str) -> None:
+    """The erasure topic, as `make up` creates it: without it the service's start waits its
+    whole 30 s bound for an erasure log that is not there (when these tests run first)."""
+    await ensure_topics(kafka_bootstrap, (TopicSpec(ERASURES_TOPIC),))
+
+
 @pytest.fixture
-def enrich(kafka_bootstrap: str, okta_sim_url: str, unique_name: str) -> EnrichFactory:
+def enrich(
+    kafka_bootstrap: str, okta_sim_url: str, unique_name: str, erasure_log: None
+) -> EnrichFactory:
     """`async with enrich(**settings):` runs the service (its own group) for the block."""
 
     @contextlib.asynccontextmanager
     async def run(**changes: Any) -> AsyncIterator[Settings]:
         settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
         await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
-        async with LifespanManager(create_app(settings), shutdown_timeout=30):
+        # Start-up reads the erasure log first: more than asgi-lifespan's default 5 s on a
+        # busy 2-core machine with a fresh broker.
+        app = create_app(settings)
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
             yield settings
 
     return run

@@ -201,25 +201,6 @@ async def test_a_partial_okta_failure_is_never_published(
     assert _data(record)["applications"] == ["Slack"]
 
 
-async def test_a_replayed_event_is_enriched_again(
-    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
-) -> None:
-    employee, email = unique_person()
-    await sim.put_user(email)
-    event = hr_event(employee, email)
-    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
-    async with enrich():
-        await publish_hr(kafka_bootstrap, [event])
-        await read_until(kafka_bootstrap, since, {employee}, bool)
-        await publish_hr(kafka_bootstrap, [event], headers={"onboarding-replay": "test"})
-        found = await read_until(kafka_bootstrap, since, {employee}, lambda f: len(f) == 2)
-
-    first, again = (json.loads(r.value) for r in found)
-    assert first["hreventid"] == again["hreventid"] == event.id
-    assert first["time"] == again["time"]
-    assert int(again["hroffset"]) > int(first["hroffset"])
-
-
 async def _until_called(sim: Simulator, endpoint: str) -> None:
     for _ in range(200):
         if await sim.requests(endpoint):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from ingest_service.acceptor import Acceptor, Headers, Unavailable, event_id_for
@@ -132,3 +133,11 @@ async def test_until_the_index_is_loaded_only_deliveries_without_an_id_are_accep
 
     assert not (await anonymous).duplicate
     assert len(kafka.sent) == 1
+
+
+@pytest.mark.parametrize(
+    "delivery_id", ["msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", "k1", "ünïcode", "x" * 255]
+)
+def test_event_ids_are_the_uuid5_of_the_delivery_id(delivery_id: str) -> None:
+    expected = uuid.uuid5(uuid.UUID("4c4cf3b1-3a7e-4b0e-9a53-9a4a6c1f6f0e"), delivery_id)
+    assert event_id_for(delivery_id) == str(expected)

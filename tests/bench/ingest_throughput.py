@@ -142,12 +142,22 @@ def main() -> None:
     parser.add_argument(
         "--no-delivery-id", action="store_true", help="send no webhook-id (no dedupe writes)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes serving each app (INGEST_WORKERS)"
+    )
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         import uvicorn
 
-        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, log_level="warning")  # type: ignore[arg-type]
+        uvicorn.run(
+            "tests.bench.ingest_throughput:bare_app",
+            factory=True,
+            host="127.0.0.1",
+            port=args.serve_bare,
+            workers=args.workers,
+            log_level="warning",
+        )
         return
 
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
@@ -162,10 +172,12 @@ def main() -> None:
                 **cfg.service_env(),
                 "RATE_LIMIT_PER_S": "1000000",
                 "RATE_LIMIT_BURST": "1000000",
+                "INGEST_WORKERS": str(args.workers),
             }
             start(ingest, [str(Path(sys.executable).parent / "ingest-service")], env=env)
             start(bare, [sys.executable, "-m", "tests.bench.ingest_throughput",
-                         "--serve-bare", str(bare_port)], cwd=ROOT)  # fmt: skip
+                         "--serve-bare", str(bare_port), "--workers", str(args.workers)],
+                  cwd=ROOT)  # fmt: skip
             wait_http(ingest, f"{cfg.url('ingest-service')}/v1/readyz", timeout=60)
             wait_http(bare, f"http://127.0.0.1:{bare_port}/v1/readyz", timeout=30)
             print(

@@ -28,6 +28,7 @@ from onboarding_runtime.pii import Pseudonymizer
 
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
+from enrich_service.recent_events import RecentEvents, remembering, sent_again
 from enrich_service.records import decode, supersedes
 from enrich_service.settings import Settings
 
@@ -48,10 +49,9 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
     )
     okta_client = okta or build_okta(settings)
-    erasures = ErasureWatch(
-        settings.kafka_bootstrap_servers,
-        Pseudonymizer(settings.pii_hash_key.get_secret_value().encode()),
-    )
+    pseudonymize = Pseudonymizer(settings.pii_hash_key.get_secret_value().encode())
+    erasures = ErasureWatch(settings.kafka_bootstrap_servers, pseudonymize)
+    recent = RecentEvents(settings.enrich_dedupe_window, pseudonymize)
 
     async def publish(event: UserEnriched) -> None:
         # Awaited until all in-sync replicas have it: only then is the HR offset committed.
@@ -67,6 +67,8 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
             hr_offset=record.offset,
             not_found_retry_s=settings.enrich_not_found_retry_s,
             erased=erasures.erasures.covers,
+            recent=recent,
+            sent_again=sent_again(record.headers),
         )
 
     runner = ConsumerRunner(
@@ -75,7 +77,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         group_id=settings.enrich_group_id,
         topics=[HR_USERS_TOPIC],
         handler=handle,
-        dead_letter=dead_letter_to(producer, HR_USERS_DLQ_TOPIC),
+        dead_letter=remembering(dead_letter_to(producer, HR_USERS_DLQ_TOPIC), recent),
         concurrency=settings.enrich_concurrency,
         supersedes=supersedes,
         max_pending=settings.enrich_max_pending,

@@ -21,6 +21,7 @@ from prometheus_client import Counter
 
 from enrich_service.okta import Okta
 from enrich_service.okta_models import OktaAppLink, OktaGroup, OktaUser
+from enrich_service.recent_events import RecentEvents
 
 SOURCE = "urn:onboarding:enrich-service"
 DEFAULT_NOT_FOUND_RETRY_S = 3600.0
@@ -84,6 +85,34 @@ async def on_hr_user_upserted(
     hr_offset: int,
     not_found_retry_s: float = DEFAULT_NOT_FOUND_RETRY_S,
     erased: Erased = lambda _employee_id, _time: False,
+    recent: RecentEvents | None = None,
+    sent_again: bool = False,
+) -> None:
+    """Enrich `event` unless erased, or (with `recent`) already handled and not `sent_again`
+    on purpose by an operator (replay, redrive)."""
+    if recent is not None and recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
+        return
+    await _enrich(
+        event,
+        okta=okta,
+        publish=publish,
+        hr_offset=hr_offset,
+        not_found_retry_s=not_found_retry_s,
+        erased=erased,
+    )
+    # Final only now: a failure raises above, and the runner retries or dead-letters it.
+    if recent is not None:
+        recent.handled(event)
+
+
+async def _enrich(
+    event: HrUserUpserted,
+    *,
+    okta: Okta,
+    publish: Publish,
+    hr_offset: int,
+    not_found_retry_s: float,
+    erased: Erased,
 ) -> None:
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()

@@ -25,3 +25,6 @@ class Settings(ServiceSettings, KafkaSettings):
     enrich_probe_interval_s: float = Field(default=2.0, gt=0)
     # Unfinished HR events held in memory before fetching pauses.
     enrich_max_pending: int = Field(default=5000, ge=1)
+    # HR event ids remembered as handled, so a record of the same event written twice is
+    # enriched once (`recent_events.py`); ~15 MB per 100,000. 0 turns that off.
+    enrich_dedupe_window: int = Field(default=100_000, ge=0, le=10_000_000)

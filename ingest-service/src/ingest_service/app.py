@@ -42,7 +42,9 @@ def create_app(
         async with AsyncExitStack() as stack:
             event_sink = sink or KafkaSink(
                 EventProducer(
-                    settings.kafka_bootstrap_servers, timeout_s=settings.kafka_delivery_timeout_s
+                    settings.kafka_bootstrap_servers,
+                    timeout_s=settings.kafka_delivery_timeout_s,
+                    linger_ms=settings.kafka_linger_ms,
                 ),
                 settings.hr_topic,
             )

@@ -11,6 +11,9 @@ from ingest_service.signatures import SigningSecret, parse_secrets
 
 class Settings(ServiceSettings, KafkaSettings):
     ingest_port: int = Field(default=8000, ge=1, le=65535)
+    # Processes serving the port (one per core is the usual choice in production): each
+    # has its own producer, delivery index and rate-limit buckets.
+    ingest_workers: int = Field(default=1, ge=1, le=64)
     api_key: SecretStr | None = None
     webhook_secret: SecretStr | None = None  # Standard Webhooks `whsec_...`, comma-separated
     # `kafka_publish_timeout_s` (KafkaSettings) is how long a request waits for the broker's
@@ -18,6 +21,9 @@ class Settings(ServiceSettings, KafkaSettings):
     # for up to this long, so a retry of the same delivery can pick up its outcome instead
     # of writing the event twice.
     kafka_delivery_timeout_s: float = Field(default=30.0, gt=0)
+    # How long an accepted record waits for others to share a produce request: fewer,
+    # larger requests under load (each costs system calls on both sides) for a few ms.
+    kafka_linger_ms: int = Field(default=5, ge=0, le=100)
     retry_after_s: int = Field(default=5, ge=1)
     # Per sender (API key, or client address without one), in-memory in each process.
     rate_limit_per_s: float = Field(default=50.0, gt=0)

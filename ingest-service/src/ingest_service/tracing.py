@@ -7,8 +7,8 @@ new trace starts. The id is echoed in `X-Correlation-ID` and travels to Kafka as
 
 from __future__ import annotations
 
+import random
 import re
-import secrets
 
 from onboarding_runtime.logging import correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _INVALID_TRACE = "0" * 32
 _INVALID_SPAN = "0" * 16
+# Trace ids must be unique, not secret (W3C trace context): the PRNG (reseeded in each
+# forked process), not a system call per id as `secrets` makes.
+_unique_bits = random.getrandbits
 
 
 def continue_trace(header: str | None) -> tuple[str, str]:
@@ -24,8 +27,8 @@ def continue_trace(header: str | None) -> tuple[str, str]:
     if match and match.group(1) != _INVALID_TRACE and match.group(2) != _INVALID_SPAN:
         trace_id, flags = match.group(1), match.group(3)
     else:
-        trace_id, flags = secrets.token_hex(16), "01"
-    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+        trace_id, flags = f"{_unique_bits(128):032x}", "01"
+    return trace_id, f"00-{trace_id}-{_unique_bits(64):016x}-{flags}"
 
 
 def kafka_trace_headers(traceparent: str) -> dict[str, str]:

@@ -2,15 +2,19 @@
 
 A replayed copy carries `onboarding-replay: <replay id>` and a redriven one
 `onboarding-redrive: <n>` (its n-th redrive). The value itself is never changed: the same
-CloudEvent id and time, so the view orders the copy exactly like the original.
+CloudEvent id and time, so the view orders the copy exactly like the original. The names
+belong to the event contract (`onboarding_events.markers`): enrich-service reads them to
+enrich such a copy again rather than skip it as a duplicate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-REPLAY_HEADER = "onboarding-replay"
-REDRIVE_HEADER = "onboarding-redrive"
+from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER
+
+__all__ = ["MARKERS", "REDRIVE_HEADER", "REPLAY_HEADER", "with_marker"]
+
 MARKERS = frozenset({REPLAY_HEADER, REDRIVE_HEADER})
 
 

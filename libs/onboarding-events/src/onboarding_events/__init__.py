@@ -26,6 +26,7 @@ from onboarding_events.hr import (
     HrUserUpserted,
     is_valid_employee_id,
 )
+from onboarding_events.markers import REDRIVE_HEADER, REPLAY_HEADER
 
 __all__ = [
     "CONTENT_TYPE",
@@ -35,6 +36,8 @@ __all__ = [
     "HR_USERS_DLQ_TOPIC",
     "HR_USERS_TOPIC",
     "HR_USER_UPSERTED",
+    "REDRIVE_HEADER",
+    "REPLAY_HEADER",
     "USERS_ENRICHED_TOPIC",
     "USER_ENRICHED",
     "CloudEvent",

@@ -14,10 +14,30 @@ from fastapi import FastAPI
 GC_THRESHOLDS = (10_000, 10, 10)
 
 
-def serve(app: FastAPI, *, host: str, port: int) -> None:
-    # What exists now (modules, the app, its schemas) lives as long as the process: keep it
-    # out of every later collection's walk.
+def tune_gc() -> None:
+    """Call once the app is built: what exists now (modules, the app, its schemas) lives as
+    long as the process, so it is kept out of every later collection's walk."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """One process."""
+    tune_gc()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+
+
+def serve_workers(factory: str, *, host: str, port: int, workers: int) -> None:
+    """`workers` processes sharing the port; `factory` ("module:function") builds the app
+    in each of them, and calls `tune_gc` (a worker is a fresh interpreter)."""
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )

@@ -61,6 +61,10 @@ class TopicFollower:
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                # A busy topic answers a fetch per record or two when any byte will do: let
+                # the broker gather up to 100 ms of records per fetch instead.
+                fetch_min_bytes=256 * 1024,
+                fetch_max_wait_ms=100,
             )
             try:
                 await consumer.start()

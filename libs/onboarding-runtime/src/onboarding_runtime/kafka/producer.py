@@ -15,9 +15,13 @@ class PublishError(Exception):
 
 
 class EventProducer:
-    def __init__(self, bootstrap_servers: str, *, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, bootstrap_servers: str, *, timeout_s: float = 5.0, linger_ms: int = 2
+    ) -> None:
+        """`linger_ms`: how long a record may wait for others to share its produce request."""
         self._bootstrap = bootstrap_servers
         self._timeout_s = timeout_s
+        self._linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
         # One start attempt at a time, and none within a second of a failed one: while the
         # broker is down, concurrent publishes fail fast instead of each building a client.
@@ -29,7 +33,7 @@ class EventProducer:
             bootstrap_servers=self._bootstrap,
             acks="all",
             enable_idempotence=True,
-            linger_ms=2,
+            linger_ms=self._linger_ms,
             request_timeout_ms=int(self._timeout_s * 1000),
             retry_backoff_ms=100,
         )
@@ -66,13 +70,16 @@ class EventProducer:
         key: str,
         value: bytes | None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        """Send and wait for the acknowledgement from all in-sync replicas."""
-        acknowledged = await self.enqueue(topic, key=key, value=value, headers=headers)
+    ) -> Any:
+        """Send and wait for the acknowledgement from all in-sync replicas: its metadata."""
+        producer = await self._ready()
         try:
-            await asyncio.wait_for(acknowledged, timeout=self._timeout_s)
-        except TimeoutError as exc:
-            raise PublishError("Kafka did not acknowledge: TimeoutError") from exc
+            future = await producer.send(
+                topic, value=value, key=key.encode(), headers=headers or []
+            )
+            return await asyncio.wait_for(future, timeout=self._timeout_s)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise PublishError(f"Kafka did not acknowledge: {type(exc).__name__}") from exc
 
     async def enqueue(
         self,

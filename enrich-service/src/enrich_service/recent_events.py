@@ -1,0 +1,107 @@
+"""The HR events this process lately handled for good: the backstop that keeps one event
+written twice to `hr.users.v1` from being enriched twice.
+
+Ingest gives a re-delivered webhook the same CloudEvent id and almost always writes it
+once, but two narrow races (two replicas taking the same delivery at once; a publish that
+timed out yet was written, then retried) can leave two records of one event, on the same
+key and so in the same lane here, perhaps with different `time`s. The contract says a
+repeated delivery causes no second enrichment: the later record is skipped, committed and
+counted. A copy an operator sends again on purpose (replay, redrive) carries a marker
+header and is enriched again: that is what those commands are for.
+
+An event counts as handled only once its outcome is final: enriched (or skipped as erased),
+or dead-lettered. One that failed and waits for a retry is not, so its duplicate behind it
+still gets its turn if the first gives way to it (the runner's supersede rule).
+
+Memory, not storage: the last `capacity` events (an LRU), forgotten on restart. The
+records a restart reads again were not committed and are enriched again, as before this
+backstop; that is harmless (same content, and the read model's `(time, hroffset)` guard).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, HrUserUpserted
+from onboarding_runtime.kafka import DeadLetter, Failure, PermanentError, Record
+from onboarding_runtime.pii import Pseudonymizer
+from prometheus_client import Counter
+
+from enrich_service.records import decode
+
+log = logging.getLogger(__name__)
+
+DUPLICATES_SKIPPED = Counter(
+    "onboarding_enrich_duplicates_skipped_total",
+    "HR events not enriched because this process already handled the same event (same id)",
+)
+SENT_AGAIN = frozenset({REPLAY_HEADER, REDRIVE_HEADER})
+
+
+def sent_again(headers: Iterable[tuple[str, bytes]]) -> bool:
+    """Whether an operator sent this record again on purpose (replay or redrive)."""
+    return any(name in SENT_AGAIN for name, _ in headers)
+
+
+def _key(event: HrUserUpserted) -> bytes:
+    # CloudEvents identify an event by (source, id); the subject too, so an id reused by
+    # mistake for another employee can never suppress that employee's enrichment. A 16-byte
+    # digest rather than the strings: 100,000 entries take ~15 MB instead of ~30 MB.
+    identity = "\x00".join((event.source, event.id, event.subject)).encode()
+    return hashlib.blake2b(identity, digest_size=16).digest()
+
+
+class RecentEvents:
+    """Which HR events were handled for good, the least recently seen forgotten first."""
+
+    def __init__(self, capacity: int, pseudonymize: Pseudonymizer) -> None:
+        self._capacity = capacity  # 0 turns the backstop off
+        self._pseudonymize = pseudonymize
+        self._handled: OrderedDict[bytes, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._handled)
+
+    def handled(self, event: HrUserUpserted) -> None:
+        """Remember `event`: only once its outcome is final, never before a retry."""
+        if self._capacity == 0:
+            return
+        key = _key(event)
+        self._handled[key] = None
+        self._handled.move_to_end(key)
+        if len(self._handled) > self._capacity:
+            self._handled.popitem(last=False)
+
+    def skip(self, event: HrUserUpserted, *, sent_again: bool, hr_offset: int) -> bool:
+        """True (counted, logged) when `event` was handled already and is not sent again."""
+        key = _key(event)
+        if sent_again or key not in self._handled:
+            return False
+        self._handled.move_to_end(key)
+        DUPLICATES_SKIPPED.inc()
+        log.info(
+            "duplicate HR event skipped",
+            extra={
+                "event_id": event.id,
+                "employee": self._pseudonymize(event.subject),
+                "hr_offset": hr_offset,
+            },
+        )
+        return True
+
+
+def remembering(dead_letter: DeadLetter, recent: RecentEvents) -> DeadLetter:
+    """`dead_letter`, and the event counts as handled once its dead letter is written: a
+    duplicate behind it would only fail the same way (an hour of not-found retries)."""
+
+    async def send(record: Record, failure: Failure) -> None:
+        await dead_letter(record, failure)
+        # An invalid event has no id to remember; its copy is dead-lettered again.
+        with contextlib.suppress(PermanentError):
+            recent.handled(decode(record))
+
+    return send
