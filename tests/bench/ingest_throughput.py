@@ -28,6 +28,8 @@ from onboarding_devstack.processes import Managed, free_port, start, stop
 from onboarding_devstack.stack import StackConfig, create_topics, start_infra, stop_all, wait_http
 from onboarding_events import HR_RECORD_EXAMPLE
 
+from tests.bench.process_cpu import tree_cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
 
@@ -51,6 +53,25 @@ def bare_app() -> object:
             Route("/v1/readyz", healthz),
         ]
     )
+
+
+class CpuUse:
+    """CPU seconds each named process tree used inside the `with` block."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self._pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self.used: dict[str, float] = {}
+
+    def __enter__(self) -> CpuUse:
+        self._start = {name: tree_cpu_seconds(pid) for name, pid in self._pids.items()}
+        self._own = time.process_time()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.used = {
+            name: tree_cpu_seconds(pid) - self._start[name] for name, pid in self._pids.items()
+        }
+        self.used["load generator"] = time.process_time() - self._own
 
 
 @dataclass
@@ -161,9 +182,10 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-        cfg = StackConfig.on_free_ports(ROOT, Path(tmp))
+        cfg = StackConfig.on_free_ports(ROOT, Path(tmp), kafka_full_jit=True)
         bare_port = free_port()
         ingest, bare = Managed("ingest-service", cfg.run_dir), Managed("bare", cfg.run_dir)
+        broker = Managed("kafka", cfg.run_dir)
         try:
             print("starting Kafka and FerretDB ...", file=sys.stderr)
             start_infra(cfg)
@@ -183,14 +205,17 @@ def main() -> None:
             print(
                 f"load: {args.concurrency} connections, {args.seconds:.0f} s each", file=sys.stderr
             )
-            bare_result = asyncio.run(
-                load("bare", "127.0.0.1", bare_port, seconds=args.seconds,
-                     concurrency=args.concurrency)
-            )  # fmt: skip
-            ingest_result = asyncio.run(
-                load("ingest", "127.0.0.1", cfg.ingest_port, seconds=args.seconds,
-                     concurrency=args.concurrency, with_id=not args.no_delivery_id)
-            )  # fmt: skip
+            pids = {"bare": bare.pid(), "ingest": ingest.pid(), "kafka": broker.pid()}
+            with CpuUse(pids) as bare_cpu:
+                bare_result = asyncio.run(
+                    load("bare", "127.0.0.1", bare_port, seconds=args.seconds,
+                         concurrency=args.concurrency)
+                )  # fmt: skip
+            with CpuUse(pids) as ingest_cpu:
+                ingest_result = asyncio.run(
+                    load("ingest", "127.0.0.1", cfg.ingest_port, seconds=args.seconds,
+                         concurrency=args.concurrency, with_id=not args.no_delivery_id)
+                )  # fmt: skip
         finally:
             stop(ingest)
             stop(bare)
@@ -203,6 +228,13 @@ def main() -> None:
         f"ratio ingest/bare: {ratio:.2f} (target >= 0.5)   ingest p99: {p99:.1f} ms (target <= 50)"
     )
     print(f"mean ingest latency {statistics.fmean(ingest_result.latencies_ms):.1f} ms")
+    for result, cpu in ((bare_result, bare_cpu), (ingest_result, ingest_cpu)):
+        per_request = ", ".join(
+            f"{name} {seconds / max(result.accepted, 1) * 1e6:.0f}"
+            for name, seconds in cpu.used.items()
+            if seconds > 0.05 * result.seconds
+        )
+        print(f"CPU per accepted request during {result.name} (µs): {per_request}")
 
 
 if __name__ == "__main__":

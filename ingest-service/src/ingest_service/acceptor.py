@@ -59,7 +59,8 @@ def event_id_for(delivery_id: str) -> str:
 
 
 def hr_event(user: HrUser, event_id: str) -> HrUserUpserted:
-    return HrUserUpserted(
+    # Built from validated parts: constructed, not validated again (per request).
+    return HrUserUpserted.model_construct(
         id=event_id,
         source=SOURCE,
         type=HR_USER_UPSERTED,

@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from onboarding_runtime.logging import correlation_id
-from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from ingest_service.intake import read_body
+from ingest_service.intake import MAX_BODY_BYTES, BodyTooLarge, read_body
 from ingest_service.services import Services
 from ingest_service.tracing import continue_trace
 from ingest_service.webhook import WEBHOOK_PATH, Answer, answer_webhook
@@ -39,7 +38,8 @@ class IngestApp(FastAPI):
 
 
 async def serve_webhook(services: Services, scope: Scope, receive: Receive, send: Send) -> None:
-    headers = Headers(scope=scope)
+    # A plain dict (names arrive lower-cased): `Headers.get` scans the list on every call.
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     trace_id, traceparent = continue_trace(headers.get("traceparent"))
     client = scope.get("client")
     token = correlation_id.set(trace_id)
@@ -47,7 +47,7 @@ async def serve_webhook(services: Services, scope: Scope, receive: Receive, send
         answer = await answer_webhook(
             services,
             headers,
-            lambda: read_body(_chunks(receive), headers.get("content-length")),
+            lambda: _read(receive, headers.get("content-length")),
             client=client[0] if client else "unknown",
             traceparent=traceparent,
         )
@@ -72,11 +72,23 @@ async def serve_webhook(services: Services, scope: Scope, receive: Receive, send
     await send({"type": "http.response.body", "body": body})
 
 
-async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+async def _read(receive: Receive, declared_length: str | None) -> bytes:
+    """The body; the common case, all of it in the first message, without a generator."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        return body
+    return await read_body(_chunks(receive, first=message), declared_length)
+
+
+async def _chunks(receive: Receive, *, first: Message) -> AsyncIterator[bytes]:
+    message = first
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
         yield message.get("body", b"")
         if not message.get("more_body", False):
             return
+        message = await receive()

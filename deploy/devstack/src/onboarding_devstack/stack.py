@@ -40,10 +40,17 @@ class StackConfig:
     # Set when a real Okta is configured: then no simulator is started.
     okta_org_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # The broker's JIT: fast start (tests, `make up`) or full (benchmarks), see kafka.py.
+    kafka_full_jit: bool = False
 
     @classmethod
     def on_free_ports(
-        cls, root: Path, data_dir: Path, extra_env: Mapping[str, str] | None = None
+        cls,
+        root: Path,
+        data_dir: Path,
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        kafka_full_jit: bool = False,
     ) -> StackConfig:
         """A private stack (tests, benchmarks) beside any `make up` one: every port free."""
         return cls(
@@ -57,6 +64,7 @@ class StackConfig:
             kafka_controller_port=free_port(),
             mongo_port=free_port(),
             extra_env=dict(extra_env or {}),
+            kafka_full_jit=kafka_full_jit,
         )
 
     @property
@@ -139,6 +147,7 @@ def start_infra(cfg: StackConfig) -> list[str]:
             cfg.data_dir / "kafka",
             cfg.kafka_port,
             cfg.kafka_controller_port,
+            full_jit=cfg.kafka_full_jit,
         )
         started.append("kafka")
     if not managed(cfg, "ferretdb").running():

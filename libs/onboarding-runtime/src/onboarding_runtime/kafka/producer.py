@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 
 class PublishError(Exception):
@@ -34,6 +36,7 @@ class EventProducer:
             acks="all",
             enable_idempotence=True,
             linger_ms=self._linger_ms,
+            partitioner=key_partition,
             request_timeout_ms=int(self._timeout_s * 1000),
             retry_backoff_ms=100,
         )
@@ -125,3 +128,16 @@ def _settle(sent: asyncio.Future[Any], acknowledged: asyncio.Future[None]) -> No
         acknowledged.set_exception(failure)
     else:
         acknowledged.set_result(None)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _key_hash(key: bytes) -> int:
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def key_partition(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """The Java client's (and aiokafka's) default partition of a key, same murmur2 and all,
+    with the hash remembered per key: aiokafka computes it in pure Python on every send."""
+    if key is None:
+        return int(DefaultPartitioner()(key, all_partitions, available))
+    return all_partitions[_key_hash(key) % len(all_partitions)]
