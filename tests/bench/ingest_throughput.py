@@ -1,12 +1,15 @@
 """Ingest throughput: accepted webhooks/s and latency, next to a bare Starlette endpoint.
 
     uv run python -m tests.bench.ingest_throughput [--seconds 20] [--concurrency 64]
+        [--workers 1] [--warmup 10] [--no-delivery-id]
 
-Starts its own Kafka and FerretDB on free ports in a temporary folder, the real ingest
-service as a uvicorn process (`ingest-service`, default settings except the rate limit),
-and a bare Starlette app answering 202 with no work, also under uvicorn. The same load
-generator (raw HTTP/1.1 keep-alive, `concurrency` connections, each POST with its own
-`webhook-id`) hits both for `seconds`; prints both results and the ratio.
+Starts its own Kafka (full JIT, as a long-running broker runs) and FerretDB on free ports
+in a temporary folder, the real ingest service as a uvicorn process (`ingest-service`,
+default settings except the rate limit), and a bare Starlette app answering 202 with no
+work, also under uvicorn, each with `--workers` processes. After an unmeasured warm-up of
+ingest, the same load generator (raw HTTP/1.1 keep-alive, `concurrency` connections, each
+POST with its own `webhook-id`) hits both for `seconds`; prints both results, the ratio,
+and the CPU each process used per accepted request (where the two cores went).
 Target: ratio >= 0.5, p99 <= 50 ms.
 """
 

@@ -32,6 +32,7 @@ from ingest_service.webhook import router as webhook_router
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 10.0
+INDEX_LOAD_WAIT_S = 10.0
 
 
 def create_app(
@@ -62,7 +63,9 @@ def create_app(
                     index.apply,
                     since_s=settings.idempotency_retention_s,
                 )
-                await follower.start(timeout_s=0)  # readiness waits for it, startup does not
+                # Startup waits (bounded) for the index, so a healthy broker means no 503 at
+                # start; with the broker down the service starts anyway, not ready.
+                await follower.start(timeout_s=INDEX_LOAD_WAIT_S)
                 stack.push_async_callback(follower.stop)
                 loaded = asyncio.create_task(_when_loaded(follower, index), name="index-loaded")
                 stack.push_async_callback(_cancel, loaded)
