@@ -26,7 +26,13 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
         _repo_root(),
         tmp_path_factory.mktemp("stack"),
         # A short not-found period so end-to-end tests see real dead letters.
-        {"LOG_FORMAT": "text", "ENVIRONMENT": "test", "ENRICH_NOT_FOUND_RETRY_S": "8"},
+        # Ingest with two processes, as production runs it.
+        {
+            "LOG_FORMAT": "text",
+            "ENVIRONMENT": "test",
+            "ENRICH_NOT_FOUND_RETRY_S": "8",
+            "INGEST_WORKERS": "2",
+        },
     )
     try:
         start_infra(cfg)
