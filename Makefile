@@ -49,4 +49,4 @@ format: .venv/.synced
 	$(RUN) ruff check --fix .
 
 bench: .venv/.synced
-	$(RUN) python -m tests.bench
+	$(RUN) python -m tests.bench $(B) $(ARGS)

@@ -13,7 +13,7 @@ enrich-service as real processes (as `make up` runs them), and:
    20, at most ~67 users/s, so this run raises OKTA_MAX_CONCURRENCY (the simulator has no
    concurrency cap; a real org's caps at 75). The machine's 2 cores, shared by Kafka, the
    simulator and enrich-service, are the real limit, and other work on the machine moves
-   users/s a lot: so CPU per enriched user, per process, is printed too (`enrich_cpu`),
+   users/s a lot: so CPU per enriched user, per process, is printed too (`process_cpu`),
    with how busy the whole machine was.
 2. Rate limit: listUsers limited to 600/min (Okta's default for user search), 100 ms
    latency, a backlog larger than the limit allows; over `--windows` full one-minute
@@ -48,7 +48,7 @@ from onboarding_events import (
 )
 from onboarding_runtime.kafka import EventProducer, ensure_topics
 
-from tests.bench.enrich_cpu import CpuMeter
+from tests.bench.process_cpu import CpuMeter
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"

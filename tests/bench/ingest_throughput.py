@@ -31,7 +31,7 @@ from onboarding_devstack.processes import Managed, free_port, start, stop
 from onboarding_devstack.stack import StackConfig, create_topics, start_infra, stop_all, wait_http
 from onboarding_events import HR_RECORD_EXAMPLE
 
-from tests.bench.process_cpu import tree_cpu_seconds
+from tests.bench.process_cpu import CpuMeter
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED: dict[str, Any] = dict(HR_RECORD_EXAMPLE)
@@ -59,22 +59,21 @@ def bare_app() -> object:
 
 
 class CpuUse:
-    """CPU seconds each named process tree used inside the `with` block."""
+    """CPU seconds each named process (with its children) and this load generator used
+    inside the `with` block."""
 
     def __init__(self, pids: dict[str, int | None]) -> None:
-        self._pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self._meter = CpuMeter({name: [pid] for name, pid in pids.items() if pid is not None})
         self.used: dict[str, float] = {}
 
     def __enter__(self) -> CpuUse:
-        self._start = {name: tree_cpu_seconds(pid) for name, pid in self._pids.items()}
+        self._meter.start()
         self._own = time.process_time()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.used = {
-            name: tree_cpu_seconds(pid) - self._start[name] for name, pid in self._pids.items()
-        }
-        self.used["load generator"] = time.process_time() - self._own
+        self._meter.stop()
+        self.used = {**self._meter.spent(), "load generator": time.process_time() - self._own}
 
 
 @dataclass
