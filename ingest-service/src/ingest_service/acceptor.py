@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol
 
-from onboarding_events import HR_USER_UPSERTED, HrUser, HrUserUpserted
+from onboarding_events import HrUser, hr_user_upserted_json
 from onboarding_runtime.kafka import PublishError
 
 from ingest_service.delivery_index import DELIVERY_ID_HEADER, DeliveryIndex
@@ -34,9 +34,10 @@ Headers = list[tuple[str, bytes]]
 
 
 class Enqueue(Protocol):
-    """Hand an event to Kafka; the future settles on the broker's acknowledgement."""
+    """Hand a record (key, CloudEvent JSON) to Kafka; the future settles on the broker's
+    acknowledgement."""
 
-    async def __call__(self, event: HrUserUpserted, headers: Headers) -> asyncio.Future[None]: ...
+    async def __call__(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]: ...
 
 
 class Unavailable(Exception):
@@ -58,15 +59,9 @@ def event_id_for(delivery_id: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def hr_event(user: HrUser, event_id: str) -> HrUserUpserted:
-    return HrUserUpserted(
-        id=event_id,
-        source=SOURCE,
-        type=HR_USER_UPSERTED,
-        time=datetime.now(UTC),
-        subject=user.employee_id,
-        data=user,
-    )
+def hr_event(user: HrUser, event_id: str) -> bytes:
+    """The `hr.user.upserted` CloudEvent, as the record's value."""
+    return hr_user_upserted_json(user, event_id=event_id, source=SOURCE, time=datetime.now(UTC))
 
 
 class Acceptor:
@@ -80,7 +75,7 @@ class Acceptor:
         """Raises `Unavailable` when the broker has not acknowledged within `wait_s`."""
         if delivery_id is None:
             event_id = str(uuid.uuid4())
-            await self._write(hr_event(user, event_id), headers, None)
+            await self._write(user.employee_id, hr_event(user, event_id), headers, None)
             return Outcome(event_id, duplicate=False)
         event_id = event_id_for(delivery_id)
         if delivery_id in self._index:
@@ -95,17 +90,17 @@ class Acceptor:
         self._inflight[delivery_id] = pending
         pending.add_done_callback(partial(self._settle, delivery_id))
         headers = [*headers, (DELIVERY_ID_HEADER, delivery_id.encode())]
-        await self._write(hr_event(user, event_id), headers, pending)
+        await self._write(user.employee_id, hr_event(user, event_id), headers, pending)
         return Outcome(event_id, duplicate=False)
 
     async def _write(
-        self, event: HrUserUpserted, headers: Headers, pending: asyncio.Future[None] | None
+        self, key: str, value: bytes, headers: Headers, pending: asyncio.Future[None] | None
     ) -> None:
         """Enqueue and wait for the acknowledgement, all within `wait_s`; `pending` follows it."""
         handed = False
         try:
             async with asyncio.timeout(self._wait_s):
-                acknowledged = await self._enqueue(event, headers)
+                acknowledged = await self._enqueue(key, value, headers)
                 handed = True
                 if pending is not None:
                     acknowledged.add_done_callback(partial(_forward, pending))

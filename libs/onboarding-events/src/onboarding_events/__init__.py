@@ -24,6 +24,7 @@ from onboarding_events.hr import (
     HR_USERS_TOPIC,
     HrUser,
     HrUserUpserted,
+    hr_user_upserted_json,
     is_valid_employee_id,
 )
 from onboarding_events.markers import REDRIVE_HEADER, REPLAY_HEADER
@@ -47,6 +48,7 @@ __all__ = [
     "HrUserUpserted",
     "UserEnriched",
     "header_map",
+    "hr_user_upserted_json",
     "is_onboarded",
     "is_valid_employee_id",
     "kafka_headers",
