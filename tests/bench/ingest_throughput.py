@@ -9,7 +9,9 @@ default settings except the rate limit), and a bare Starlette app answering 202 
 work, also under uvicorn, each with `--workers` processes. After an unmeasured warm-up of
 ingest, the same load generator (raw HTTP/1.1 keep-alive, `concurrency` connections, each
 POST with its own `webhook-id`) hits both for `seconds`; prints both results, the ratio,
-and the CPU each process used per accepted request (where the two cores went).
+and the CPU each process used per accepted request (where the two cores went). The seconds
+are run in `--rounds` alternating slices per app, so drift in the machine's speed falls on
+both alike.
 Target: ratio >= 0.5, p99 <= 50 ms.
 """
 
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,12 @@ class Result:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    def add(self, part: Result) -> None:
+        self.accepted += part.accepted
+        self.other += part.other
+        self.seconds += part.seconds
+        self.latencies_ms += part.latencies_ms
 
     def line(self) -> str:
         return (
@@ -165,6 +174,9 @@ def main() -> None:
     parser.add_argument(
         "--no-delivery-id", action="store_true", help="send no webhook-id (no dedupe writes)"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="alternating slices the seconds are split into"
+    )
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds, not measured")
     parser.add_argument(
         "--workers", type=int, default=1, help="processes serving each app (INGEST_WORKERS)"
@@ -206,7 +218,9 @@ def main() -> None:
             wait_http(ingest, f"{cfg.url('ingest-service')}/v1/readyz", timeout=60)
             wait_http(bare, f"http://127.0.0.1:{bare_port}/v1/readyz", timeout=30)
             print(
-                f"load: {args.concurrency} connections, {args.seconds:.0f} s each", file=sys.stderr
+                f"load: {args.concurrency} connections, {args.seconds:.0f} s per app"
+                f" in {args.rounds} alternating slices",
+                file=sys.stderr,
             )
             pids = {"bare": bare.pid(), "ingest": ingest.pid(), "kafka": broker.pid()}
             # Warm-up, not measured: the broker's JIT compiles its produce path (seconds of
@@ -215,20 +229,32 @@ def main() -> None:
                 load("warm-up", "127.0.0.1", cfg.ingest_port, seconds=args.warmup,
                      concurrency=args.concurrency)
             )  # fmt: skip
-            with CpuUse(pids) as bare_cpu:
-                bare_result = asyncio.run(
-                    load("bare", "127.0.0.1", bare_port, seconds=args.seconds,
-                         concurrency=args.concurrency)
-                )  # fmt: skip
-            with CpuUse(pids) as ingest_cpu:
-                ingest_result = asyncio.run(
-                    load("ingest", "127.0.0.1", cfg.ingest_port, seconds=args.seconds,
-                         concurrency=args.concurrency, with_id=not args.no_delivery_id)
-                )  # fmt: skip
+            # Alternating slices (bare, ingest, ingest, bare, ...): this VM's CPU speed drifts
+            # by tens of percent over a minute, and back-to-back 20 s runs billed the drift
+            # to whichever app ran second.
+            ports = {"bare": bare_port, "ingest": cfg.ingest_port}
+            totals = {name: Result(name, 0, 0, 0.0, []) for name in ports}
+            cpu: dict[str, Counter[str]] = {name: Counter() for name in ports}
+            ratios = []
+            for n in range(args.rounds):
+                rates = {}
+                for name in ("bare", "ingest") if n % 2 == 0 else ("ingest", "bare"):
+                    with CpuUse(pids) as used:
+                        part = asyncio.run(
+                            load(name, "127.0.0.1", ports[name],
+                                 seconds=args.seconds / args.rounds,
+                                 concurrency=args.concurrency,
+                                 with_id=name == "bare" or not args.no_delivery_id)
+                        )  # fmt: skip
+                    totals[name].add(part)
+                    cpu[name].update(used.used)
+                    rates[name] = part.rate
+                ratios.append(rates["ingest"] / rates["bare"])
         finally:
             stop(ingest)
             stop(bare)
             stop_all(cfg)
+    bare_result, ingest_result = totals["bare"], totals["ingest"]
     print(bare_result.line())
     print(ingest_result.line())
     ratio = ingest_result.rate / bare_result.rate if bare_result.rate else float("nan")
@@ -236,11 +262,12 @@ def main() -> None:
     print(
         f"ratio ingest/bare: {ratio:.2f} (target >= 0.5)   ingest p99: {p99:.1f} ms (target <= 50)"
     )
+    print(f"ratio per round: {' '.join(f'{r:.2f}' for r in ratios)}")
     print(f"mean ingest latency {statistics.fmean(ingest_result.latencies_ms):.1f} ms")
-    for result, cpu in ((bare_result, bare_cpu), (ingest_result, ingest_cpu)):
+    for result in (bare_result, ingest_result):
         per_request = ", ".join(
             f"{name} {seconds / max(result.accepted, 1) * 1e6:.0f}"
-            for name, seconds in cpu.used.items()
+            for name, seconds in cpu[result.name].items()
             if seconds > 0.05 * result.seconds
         )
         print(f"CPU per accepted request during {result.name} (µs): {per_request}")
