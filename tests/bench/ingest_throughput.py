@@ -1,7 +1,7 @@
 """Ingest throughput: accepted webhooks/s and latency, next to a bare Starlette endpoint.
 
     uv run python -m tests.bench.ingest_throughput [--seconds 20] [--concurrency 64]
-        [--workers 1] [--warmup 10] [--no-delivery-id]
+        [--workers 1] [--warmup 30] [--rounds 4] [--no-delivery-id]
 
 Starts its own Kafka (full JIT, as a long-running broker runs) and FerretDB on free ports
 in a temporary folder, the real ingest service as a uvicorn process (`ingest-service`,
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=4, help="alternating slices the seconds are split into"
     )
-    parser.add_argument("--warmup", type=float, default=10.0, help="seconds, not measured")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds, not measured")
     parser.add_argument(
         "--workers", type=int, default=1, help="processes serving each app (INGEST_WORKERS)"
     )
