@@ -45,7 +45,7 @@ class TopicFollower:
         """Follow the topic; wait (bounded) until what was there at start is applied."""
         self._task = asyncio.create_task(self._follow(), name=f"follow-{self._topic}")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.caught_up.wait()), timeout_s)
+            await asyncio.wait_for(self.caught_up.wait(), timeout_s)
 
     async def stop(self) -> None:
         if self._task is not None:
