@@ -20,7 +20,8 @@ emails = st.builds(
     st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=True).filter(
         lambda s: ".." not in s
     ),
-    st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True),
+    # "ab--c" is refused by IDNA rules (a hyphen pair at places 3-4 is reserved for Punycode)
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True).filter(lambda s: "--" not in s),
     st.sampled_from(["com", "org", "example", "io"]),
 )
 valid_records = st.fixed_dictionaries(
