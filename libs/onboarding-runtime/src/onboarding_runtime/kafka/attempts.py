@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from onboarding_runtime.kafka.breaker import CircuitBreaker
 from onboarding_runtime.kafka.errors import (
@@ -28,6 +29,8 @@ from onboarding_runtime.metrics import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Outcome(enum.Enum):
@@ -60,16 +63,19 @@ class Attempts:
         first_failure: datetime | None = None
         first_failed_at = 0.0  # monotonic, for `retry_for`
         while True:
+            probe = False
             if self._breaker.is_open:
-                await self._until(lane, self._breaker.admit())
+                probe = await self._until(lane, self._breaker.admit()) is True
             if lane.closing:
                 return Outcome.ABANDONED
             if lane.superseded:
                 return Outcome.SUPERSEDED
-            attempt += 1
-            started = time.perf_counter()
             try:
                 async with self._slots:
+                    if self._breaker.is_open and not probe:
+                        continue  # it opened while this record waited for a slot: wait above
+                    attempt += 1
+                    started = time.perf_counter()
                     await handler(record)
             except Exception as exc:  # every failure ends in a retry or a dead letter
                 now = datetime.now(UTC)
@@ -78,7 +84,7 @@ class Attempts:
                 code = exc.code if isinstance(exc, HandlerError) else type(exc).__name__
                 RECORDS_RETRIED.labels(self._name, record.topic, code).inc()
                 if isinstance(exc, UnavailableError):
-                    self._breaker.unavailable()  # the next try waits in `admit` as a probe
+                    self._breaker.unavailable(probe=probe)  # the next try waits in `admit`
                     continue
                 self._breaker.answered()
                 log.warning(
@@ -115,13 +121,13 @@ class Attempts:
         delay = self._policy.delay(attempt, hint, ceiling=exc.retry_for / 20)
         return max(0.0, min(delay, deadline - time.monotonic()))
 
-    async def _until(self, lane: Lane, waiting: Awaitable[None]) -> None:
-        """Wait for `waiting`, or less if the lane is woken (superseded or closing)."""
+    async def _until(self, lane: Lane, waiting: Awaitable[T]) -> T | None:
+        """`waiting`'s result, or None sooner if the lane is woken (superseded or closing)."""
         main = asyncio.ensure_future(waiting)
         if lane.wake.is_set():
             main.cancel()
             await asyncio.gather(main, return_exceptions=True)
-            return
+            return None
         woken = asyncio.ensure_future(lane.wake.wait())
         try:
             await asyncio.wait({main, woken}, return_when=asyncio.FIRST_COMPLETED)
@@ -129,6 +135,7 @@ class Attempts:
             for task in (main, woken):
                 task.cancel()
             await asyncio.gather(main, woken, return_exceptions=True)
+        return main.result() if main.done() and not main.cancelled() else None
 
     async def _send_dead_letter(self, record: Record, failure: Failure, lane: Lane) -> Outcome:
         assert self._dead_letter is not None

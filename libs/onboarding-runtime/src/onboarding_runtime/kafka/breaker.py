@@ -1,10 +1,15 @@
 """A circuit breaker around the handler's dependency: pause consumption while it is down.
 
 Closed: records start freely. A handler raising `UnavailableError` opens it: no record
-starts any more, except one probe every `probe_interval_s` (doubling up to
-`max_probe_interval_s`). The first attempt that does not fail with `UnavailableError`
+starts any more, except one probe every `probe_interval_s` (doubling with each failed probe,
+up to `max_probe_interval_s`). The first attempt that does not fail with `UnavailableError`
 closes it and everything waiting starts again. Nothing is dead-lettered meanwhile: the
 outage is the dependency's, not the records'.
+
+Only a failed probe widens the interval. The attempts already in flight when the breaker
+opened fail too, but they tell nothing new: if each of them doubled it, four in flight
+would push the first probe from 2 s to 30 s, and the consumer would stay paused half a
+minute after the dependency came back.
 """
 
 from __future__ import annotations
@@ -41,17 +46,20 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         return not self._closed.is_set()
 
-    async def admit(self) -> None:
-        """Return when a record may start: at once while closed, else as the next probe."""
+    async def admit(self) -> bool:
+        """Return when a record may start: at once while closed (False), else as the next
+        probe (True)."""
         while not self._closed.is_set():
             now = time.monotonic()
             if now >= self._next_probe:
                 self._next_probe = now + self._interval  # one probe per interval
-                return
+                return True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), self._next_probe - now)
+        return False
 
-    def unavailable(self) -> None:
+    def unavailable(self, *, probe: bool = False) -> None:
+        """An attempt found the dependency down; `probe` when `admit` let it in as one."""
         now = time.monotonic()
         if self._closed.is_set():
             self._closed.clear()
@@ -60,8 +68,10 @@ class CircuitBreaker:
                 "dependency unavailable: consumption paused", extra={"consumer": self._name}
             )
             CONSUMER_PAUSED.labels(self._name).set(1)
-        else:
+        elif probe:
             self._interval = min(self._interval * 2, self._max)
+        else:
+            return  # started before the breaker opened: the next probe stays where it is
         self._next_probe = max(self._next_probe, now + self._interval)
 
     def answered(self) -> None:
