@@ -6,6 +6,8 @@ import httpx
 from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
+# The contract's seed written out, not `HR_RECORD_EXAMPLE`: this test holds our constant,
+# and everything built on it, to the contract's text.
 SEED = {
     "employee_id": "12345",
     "first_name": "Jane",
