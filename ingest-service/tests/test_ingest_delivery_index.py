@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiokafka import ConsumerRecord
+from confluent_kafka import Message
 from ingest_service.delivery_index import DeliveryIndex
 from ingest_service.metrics import DEDUPE_EVICTED
 
@@ -15,19 +15,15 @@ class Clock:
         return self.now
 
 
-def _record(headers: list[tuple[str, bytes]], timestamp_ms: int) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
+def _record(headers: list[tuple[str, bytes]], timestamp_ms: int) -> Message:
+    return Message(
         topic="hr",
         partition=0,
         offset=0,
-        timestamp=timestamp_ms,
-        timestamp_type=0,
         key=b"12345",
         value=b"{}",
-        checksum=None,
-        serialized_key_size=5,
-        serialized_value_size=2,
         headers=headers,
+        timestamp=(1, timestamp_ms),  # CreateTime
     )
 
 

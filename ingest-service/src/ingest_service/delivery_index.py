@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from aiokafka import ConsumerRecord
+from confluent_kafka import Message
 
 from ingest_service.metrics import DEDUPE_EVICTED
 
@@ -58,11 +58,14 @@ class DeliveryIndex:
         self._accepted[delivery_id] = at
         self._expire(now)
 
-    def apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    def apply(self, record: Message) -> None:
         """One record of the HR topic: remember its delivery id, if it has one."""
-        for name, value in record.headers:
+        headers = record.headers() or ()  # a list from the consumer; a dict when built so
+        for name, value in headers.items() if isinstance(headers, dict) else headers:
             if name == DELIVERY_ID_HEADER:
-                self.add(bytes(value).decode("utf-8", "replace"), record.timestamp)
+                delivery = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+                if delivery is not None:
+                    self.add(delivery, record.timestamp()[1])
                 return
 
     def _expire(self, now_ms: int) -> None:

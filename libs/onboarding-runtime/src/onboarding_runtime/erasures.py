@@ -56,7 +56,9 @@ class ErasureWatch:
     def __init__(self, bootstrap_servers: str, pseudonym: Pseudonymizer) -> None:
         self.erasures = Erasures(pseudonym)
         self._follower = TopicFollower(
-            bootstrap_servers, ERASURES_TOPIC, lambda r: self.erasures.apply(r.key, r.value)
+            bootstrap_servers,
+            ERASURES_TOPIC,
+            lambda m: self.erasures.apply(m.key(), m.value()),
         )
         self.caught_up = self._follower.caught_up
 
