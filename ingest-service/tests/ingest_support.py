@@ -84,7 +84,7 @@ class MemorySink:
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
-    async def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
+    def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
         self.events.append(HrUserUpserted.from_json(value))
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         acknowledged.set_result(None)

@@ -53,7 +53,7 @@ class GatedKafka:
         self.acks: list[asyncio.Future[None]] = []
         self._sent_one = asyncio.Event()
 
-    async def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
+    def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
         self.sent.append(HrUserUpserted.from_json(value))
         self.sent_headers.append(headers)
         self.acks.append(asyncio.get_running_loop().create_future())

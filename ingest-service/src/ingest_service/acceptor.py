@@ -41,7 +41,7 @@ class Enqueue(Protocol):
     """Hand a record (key, CloudEvent JSON) to Kafka; the future settles on the broker's
     acknowledgement."""
 
-    async def __call__(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]: ...
+    def __call__(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]: ...
 
 
 class Unavailable(Exception):
@@ -56,11 +56,12 @@ class Outcome:
 
 def event_id_for(delivery_id: str) -> str:
     """`str(uuid.uuid5(namespace, delivery_id))`, without building a `UUID` (per request)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + delivery_id.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + delivery_id.encode()).hexdigest()
+    # version 5 in the 13th digit; the RFC 4122 variant (binary 10xx) in the 17th
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def hr_event(user: HrUser, event_id: str) -> bytes:
@@ -81,7 +82,7 @@ class Acceptor:
         """Raises `Unavailable` when the broker has not acknowledged within `wait_s`."""
         if delivery_id is None:
             event_id = str(uuid.uuid4())
-            await self._write(user.employee_id, hr_event(user, event_id), headers, None)
+            await self._bounded(self._send(user.employee_id, hr_event(user, event_id), headers))
             return Outcome(event_id, duplicate=False)
         event_id = event_id_for(delivery_id)
         if delivery_id in self._index:
@@ -92,29 +93,20 @@ class Acceptor:
             return Outcome(event_id, duplicate=True)
         if not self._index.ready:
             raise Unavailable("still reading which deliveries were accepted")
-        pending = asyncio.get_running_loop().create_future()
-        self._inflight[delivery_id] = pending
-        pending.add_done_callback(partial(self._settle, delivery_id))
         headers = [*headers, (DELIVERY_ID_HEADER, delivery_id.encode())]
-        await self._write(user.employee_id, hr_event(user, event_id), headers, pending)
+        # No await from the look-up above to here: two deliveries of one id cannot both
+        # get past it and write twice.
+        acknowledged = self._send(user.employee_id, hr_event(user, event_id), headers)
+        self._inflight[delivery_id] = acknowledged
+        acknowledged.add_done_callback(partial(self._settle, delivery_id))
+        await self._bounded(acknowledged)
         return Outcome(event_id, duplicate=False)
 
-    async def _write(
-        self, key: str, value: bytes, headers: Headers, pending: asyncio.Future[None] | None
-    ) -> None:
-        """Enqueue and wait (up to `wait_s`) for the acknowledgement; `pending` follows it."""
+    def _send(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
         try:
-            acknowledged = await self._enqueue(key, value, headers)
-        except BaseException as exc:
-            # Whatever stopped it, the next delivery of this id must not wait on it.
-            if pending is not None and not pending.done():
-                pending.set_exception(Unavailable("the event was not handed to Kafka"))
-            if isinstance(exc, PublishError):
-                raise Unavailable(str(exc)) from None
-            raise
-        if pending is not None:
-            acknowledged.add_done_callback(partial(_forward, pending))
-        await self._bounded(acknowledged)
+            return self._enqueue(key, value, headers)
+        except PublishError as exc:
+            raise Unavailable(str(exc)) from None
 
     async def _bounded(self, outcome: asyncio.Future[None]) -> None:
         """Wait for `outcome` for at most `wait_s`; giving up leaves it to settle unwatched.

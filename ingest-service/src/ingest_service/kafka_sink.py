@@ -13,7 +13,7 @@ from ingest_service.acceptor import Headers
 class EventSink(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]: ...
+    def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]: ...
     async def healthy(self) -> bool: ...
 
 
@@ -28,9 +28,9 @@ class KafkaSink:
     async def stop(self) -> None:
         await self._producer.stop()
 
-    async def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
+    def enqueue(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
         """The future settles once all in-sync replicas have the record; raises `PublishError`."""
-        return await self._producer.enqueue(self._topic, key=key, value=value, headers=headers)
+        return self._producer.enqueue(self._topic, key=key, value=value, headers=headers)
 
     async def healthy(self) -> bool:
         return await self._producer.healthy()

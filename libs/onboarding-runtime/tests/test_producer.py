@@ -47,7 +47,7 @@ async def test_headers_travel_with_the_record(kafka_bootstrap: str) -> None:
     producer = EventProducer(kafka_bootstrap)
     await producer.start()
     try:
-        acknowledged = await producer.enqueue(
+        acknowledged = producer.enqueue(
             topic, key="k", value=b"v", headers=[("traceparent", b"00-abc"), ("n", b"1")]
         )
         await asyncio.wait_for(acknowledged, timeout=10)
@@ -70,7 +70,7 @@ async def test_without_a_broker_the_acknowledgement_fails_within_the_timeout() -
     await producer.start()
     try:
         started = time.monotonic()
-        acknowledged = await producer.enqueue("anything", key="k", value=b"v")
+        acknowledged = producer.enqueue("anything", key="k", value=b"v")
         with pytest.raises(PublishError):
             await asyncio.wait_for(acknowledged, timeout=10)
         with pytest.raises(PublishError):
@@ -84,7 +84,7 @@ async def test_without_a_broker_the_acknowledgement_fails_within_the_timeout() -
 async def test_stopping_fails_what_was_not_delivered_instead_of_dropping_it() -> None:
     producer = EventProducer(f"127.0.0.1:{free_port()}", timeout_s=60.0)
     await producer.start()
-    acknowledged = await producer.enqueue("anything", key="k", value=b"v")
+    acknowledged = producer.enqueue("anything", key="k", value=b"v")
 
     await producer.stop(wait_s=0.2)
 

@@ -114,7 +114,7 @@ class EventProducer:
         self._produce(topic, key, value, headers, partial(_report_written, written))
         return await written
 
-    async def enqueue(
+    def enqueue(
         self,
         topic: str,
         *,
