@@ -17,10 +17,9 @@ import hashlib
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from onboarding_events import HrUser, hr_user_upserted_json
 from onboarding_runtime.kafka import PublishError
@@ -48,8 +47,8 @@ class Unavailable(Exception):
     """The broker did not acknowledge in time (or the index is loading): answer 503."""
 
 
-@dataclass(frozen=True)
-class Outcome:
+# Built per request, like `Answer` and `Caller`: a NamedTuple, a third of a frozen dataclass's cost.
+class Outcome(NamedTuple):
     event_id: str
     duplicate: bool  # an earlier delivery with this id was already written, or is being
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ingest_service.signatures import SignatureError, SigningSecret, verify
 
@@ -19,8 +19,7 @@ class AuthError(Exception):
     """401; the message names what was wrong, never a secret."""
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     identity: str  # the rate-limit bucket: `key:<fingerprint>` or `ip:<address>`
     signed_id: str | None  # the verified `webhook-id`, when signatures are on
 

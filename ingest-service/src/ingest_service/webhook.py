@@ -11,8 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -44,8 +43,7 @@ ReadBody = Callable[[], Awaitable[bytes]]  # raises BodyTooLarge
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: dict[str, Any]
     retry_after: int | None = None
