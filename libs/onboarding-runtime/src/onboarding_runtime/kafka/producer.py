@@ -19,7 +19,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -141,7 +141,8 @@ class EventProducer:
         on_delivery: Any,
     ) -> None:
         producer = self._client()
-        sent_headers: list[tuple[str, str | bytes | None]] | None = list(headers or ()) or None
+        # The stub wants a list of `str | bytes | None` values; ours (bytes) is one, uncopied.
+        sent_headers = cast("list[tuple[str, str | bytes | None]] | None", headers)
         try:
             producer.produce(topic, value, key, headers=sent_headers, on_delivery=on_delivery)
         except BufferError:  # librdkafka's queue is full: the broker is away or slow
