@@ -80,7 +80,7 @@ class EventProducer:
     async def stop(self, *, wait_s: float | None = None) -> None:
         """Wait (up to `wait_s`, by default `timeout_s`) for what is in flight; what is
         left then fails, each record's future with `PublishError`."""
-        producers = [*self._retired, *([self._producer] if self._producer else [])]
+        producers = self._producers()
         self._producer, self._retired = None, []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._timeout_s if wait_s is None else wait_s)
@@ -95,6 +95,10 @@ class EventProducer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+
+    def _producers(self) -> list[Producer]:
+        """Every client with records that may still be reported: retired ones first."""
+        return [*self._retired, *([self._producer] if self._producer else [])]
 
     def _client(self) -> Producer:
         if self._producer is None:
@@ -159,7 +163,7 @@ class EventProducer:
         try:
             while True:
                 pending = 0
-                for producer in (*self._retired, *([self._producer] if self._producer else [])):
+                for producer in self._producers():
                     try:
                         producer.poll(0)
                     except Exception:  # a callback failed: the other reports still count
