@@ -135,3 +135,22 @@ async def test_the_limiter_paces_the_last_of_the_budget_over_the_window() -> Non
         await limiter.acquire("listUsers")
     # Three calls left for ~1.5 s: spread out, not sent at once.
     assert time.monotonic() - started >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (
+            {"errorCode": "E0000031", "errorSummary": 'Invalid search: "jane@example.com"'},
+            "E0000031",
+        ),
+        ({"errorCode": "jane@example.com", "errorSummary": "x"}, "http_400"),
+        ({"errorCauses": [{"errorSummary": "jane@example.com"}]}, "http_400"),
+    ],
+)
+async def test_oktas_own_error_text_is_not_repeated(body: dict[str, object], code: str) -> None:
+    okta = _client(httpx.MockTransport(lambda request: httpx.Response(400, json=body)))
+    with pytest.raises(PermanentError) as raised:
+        await okta.find_user_by_email("jane@example.com")
+    assert raised.value.code == code
+    assert "jane" not in str(raised.value)

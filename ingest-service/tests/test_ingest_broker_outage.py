@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from ingest_support import SEED, make_settings, read_topic, running
-from onboarding_devstack.kafka import start_kafka, stop_kafka
+from onboarding_devstack.kafka import stop_kafka
 from onboarding_devstack.polling import eventually_async
-from onboarding_devstack.processes import free_port
+from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_events import HrUserUpserted
 from onboarding_runtime.kafka import TopicSpec, ensure_topics
 
@@ -26,24 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TOPIC = "hr.outage"
 
 
-class Broker:
-    def __init__(self, base: Path) -> None:
-        self.run_dir, self.data_dir = base / "run", base / "data"
-        self.port, self.controller_port = free_port(), free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        await asyncio.to_thread(
-            start_kafka, ROOT, self.run_dir, self.data_dir, self.port, self.controller_port
-        )
-
-    async def stop(self) -> None:
-        await asyncio.to_thread(stop_kafka, self.run_dir)
-
-
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    own = Broker(tmp_path)
+def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    own = PrivateBroker(ROOT, tmp_path)
     try:
         yield own
     finally:
@@ -56,7 +41,7 @@ async def _post(client: httpx.AsyncClient, delivery: str) -> httpx.Response:
 
 
 async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly_once(
-    broker: Broker,
+    broker: PrivateBroker,
 ) -> None:
     await broker.start()
     await ensure_topics(broker.bootstrap, (TopicSpec(TOPIC, partitions=1),))

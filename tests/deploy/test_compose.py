@@ -83,9 +83,30 @@ def test_services_wait_for_healthy_dependencies(compose: dict[str, Any]) -> None
             expected = (
                 "service_completed_successfully" if dependency == "topics" else "service_healthy"
             )
-            assert condition == {"condition": expected}
+            assert condition["condition"] == expected
     assert services["query-service"]["environment"]["MONGODB_URL"].startswith("mongodb://mongo:")
-    assert services["enrich-service"]["depends_on"]["okta-simulator"]
+    # The simulator runs only in the demo profile; enrich waits for it only when it runs.
+    assert services["okta-simulator"]["profiles"] == ["demo"]
+    assert services["enrich-service"]["depends_on"]["okta-simulator"]["required"] is False
+
+
+def _default(value: str) -> str:
+    """What compose puts in for `${NAME:-default}` when NAME is unset."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+    return match.group(1) if match else value
+
+
+def test_production_compose_never_enriches_from_the_simulator(compose: dict[str, Any]) -> None:
+    env = compose["services"]["enrich-service"]["environment"]
+    defaults = {
+        "environment": _default(compose["x-service-env"]["ENVIRONMENT"]),
+        "okta_org_url": _default(env["OKTA_ORG_URL"]),
+        "okta_api_token": _default(env["OKTA_API_TOKEN"]),
+        "pii_hash_key": "set-by-the-operator",
+    }
+    assert defaults["environment"] == "production"
+    with pytest.raises(ValueError, match="OKTA_ORG_URL"):
+        EnrichSettings(**defaults)
 
 
 def test_kafka_image_is_the_version_pinned_for_local_runs(compose: dict[str, Any]) -> None:

@@ -16,9 +16,8 @@ from oktasim_spec import OktaSchemas
 
 TOKEN = "test-token"
 BASE_URL = "https://acme.okta.example"
-SPEC_PATH = (
-    Path(__file__).resolve().parents[4] / "shared" / "okta" / "okta-users-subset.openapi.yaml"
-)
+# Okta's own OpenAPI description, kept in the repository beside the simulator (see its NOTICE).
+SPEC_PATH = Path(__file__).resolve().parents[1] / "okta-api" / "okta-users-subset.openapi.yaml"
 START = 1_767_225_610.0  # 2026-01-01T00:00:10Z, ten seconds into a rate-limit window
 
 

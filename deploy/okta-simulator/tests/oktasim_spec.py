@@ -1,4 +1,7 @@
-"""Okta's OpenAPI description (`shared/okta`), as JSON Schema the tests validate against."""
+"""Okta's OpenAPI description, as JSON Schema the tests validate against.
+
+The spec is in the repository: `deploy/okta-simulator/okta-api/` (with its NOTICE).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""`Authorization: SSWS <token>` (or `Bearer <token>`) and Okta's 401 otherwise."""
+"""`Authorization: SSWS <token>`, `SSWS<token>` or `Bearer <token>`; Okta's 401 otherwise.
+
+The no-space form is what the generated calls of Okta's SDK for Python (`okta` 3.4.6) send,
+and Okta accepts it.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,35 @@ async def test_the_token_opens_the_api(client: httpx.AsyncClient, token: str, sc
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("template", ["SSWS {token}", "SSWS{token}", "ssws{token}"])
+async def test_the_token_with_or_without_a_space_after_ssws(
+    client: httpx.AsyncClient, token: str, template: str
+) -> None:
+    """`SSWS<token>` is how the `okta` SDK for Python writes the header."""
+    response = await client.get(
+        f"/api/v1/users/{JANE_ID}", headers={"Authorization": template.format(token=token)}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["id"] == JANE_ID
+
+
 @pytest.mark.parametrize(
     "authorization",
-    [None, "SSWS wrong-token", "Basic dGVzdC10b2tlbg==", "test-token", "SSWS ", "SSWS test-token2"],
+    [
+        None,
+        "SSWS wrong-token",
+        "Basic dGVzdC10b2tlbg==",
+        "test-token",
+        "SSWS ",
+        "SSWS",
+        "SSWS test-token2",
+        "SSWStest-token2",
+        "SSWSXtest-token",
+        "SSWS:test-token",
+        "Bearertest-token",
+        "SSWStest-token extra",
+    ],
 )
 async def test_anything_else_gets_okta_401(
     client: httpx.AsyncClient, okta: OktaSchemas, authorization: str | None

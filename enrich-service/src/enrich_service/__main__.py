@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from onboarding_runtime.logging import configure_logging
 from onboarding_runtime.serve import serve
+from onboarding_runtime.settings import load_settings
 
 from enrich_service.app import create_app
 from enrich_service.settings import Settings
 
 
 def main() -> None:
-    settings = Settings()
+    settings = load_settings(Settings, "enrich-service")
     configure_logging("enrich-service", log_format=settings.log_format, level=settings.log_level)
     serve(create_app(settings), host=settings.host, port=settings.enrich_port)
 

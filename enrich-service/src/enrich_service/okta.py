@@ -30,7 +30,7 @@ from enrich_service.okta_errors import (
     OktaDown,
     OktaThrottled,
     TransientStatus,
-    error_of,
+    code_of,
     failure_for,
 )
 from enrich_service.okta_http import AiohttpOkta, OktaHttp
@@ -134,10 +134,7 @@ class OktaClient:
             response = await self._send(operation, url)
             if response.status_code != 429:
                 if response.status_code >= 500:
-                    raise TransientStatus(
-                        response.status_code,
-                        error_of(response).errorCode or f"http_{response.status_code}",
-                    )
+                    raise TransientStatus(response.status_code, code_of(response))
                 if response.status_code >= 400:
                     raise failure_for(response)
                 return response

@@ -12,6 +12,8 @@ PermanentError                      400 E0000031 bad search (the email), other 4
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from onboarding_runtime.kafka import PermanentError, RetryableError, UnavailableError
 from pydantic import ValidationError
@@ -50,6 +52,12 @@ class TransientStatus(Exception):
         self.code = code
 
 
+# Okta's error codes look like E0000031. Anything else in that field is not repeated: our
+# messages and codes travel into dead-letter headers, the status view and logs, and Okta's
+# own text (`errorSummary`, `errorCauses`) may quote the search, i.e. the email.
+_CODE = re.compile(r"E\d{7}")
+
+
 def error_of(response: httpx.Response) -> OktaError:
     try:
         return OktaError.model_validate(response.json())
@@ -57,11 +65,16 @@ def error_of(response: httpx.Response) -> OktaError:
         return OktaError()
 
 
+def code_of(response: httpx.Response) -> str:
+    """Okta's errorCode when it is one, else `http_<status>`."""
+    code = error_of(response).errorCode or ""
+    return code if _CODE.fullmatch(code) else f"http_{response.status_code}"
+
+
 def failure_for(response: httpx.Response) -> Exception:
     """The exception for a 4xx answer other than 429 (those are handled by the client)."""
-    error = error_of(response)
-    code = error.errorCode or f"http_{response.status_code}"
-    message = f"Okta {response.status_code} {code}: {error.errorSummary or ''}".strip()
+    code = code_of(response)
+    message = f"Okta {response.status_code} {code}"
     if response.status_code in (401, 403):
         # Our configuration, not the event's fault: pause rather than dead-letter everyone.
         return OktaRefuses(message, code=code)

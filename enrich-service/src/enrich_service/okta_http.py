@@ -8,10 +8,14 @@ httpx's own URL, header and cookie handling ~0.2-0.3 ms more, against ~0.2 ms fo
 whose parser and pool are in C). Answers still come back as `httpx.Response` (the body read
 whole: Okta answers small JSON pages), so parsing, `Link` and error handling are shared.
 
+Every call has a total deadline (`timeout_s`, from the request to the last byte of the
+body): a server that trickles its answer a byte at a time never resets it, as it would a
+read timeout.
+
 aiohttp errors become httpx's, so callers see one tree (`httpx.TransportError`):
 
     ConnectionTimeoutError  -> httpx.ConnectTimeout
-    other timeouts          -> httpx.ReadTimeout
+    other timeouts, and the total deadline -> httpx.ReadTimeout
     ClientConnectorError    -> httpx.ConnectError
     ServerDisconnectedError -> httpx.RemoteProtocolError
     ClientPayloadError      -> httpx.ReadError
@@ -20,6 +24,7 @@ aiohttp errors become httpx's, so callers see one tree (`httpx.TransportError`):
 
 from __future__ import annotations
 
+import asyncio
 import urllib.request
 from collections.abc import Mapping
 from typing import Protocol
@@ -53,6 +58,7 @@ class AiohttpOkta:
         self._timeout = aiohttp.ClientTimeout(
             total=None, connect=timeout_s, sock_connect=connect_timeout_s, sock_read=timeout_s
         )
+        self._total_s = timeout_s
         self._max_connections = max_connections
         self._keepalive_expiry_s = keepalive_expiry_s
         self._proxy = env_proxy(base_url)
@@ -81,7 +87,10 @@ class AiohttpOkta:
 
     async def get(self, url: str) -> httpx.Response:
         try:
-            async with self._client().get(url, allow_redirects=False) as answer:
+            async with (
+                asyncio.timeout(self._total_s),
+                self._client().get(url, allow_redirects=False) as answer,
+            ):
                 content = await answer.read()
         except aiohttp.ConnectionTimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc) or "connect timeout") from exc

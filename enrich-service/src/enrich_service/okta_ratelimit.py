@@ -6,6 +6,10 @@ Okta's clock: compared with Okta's `Date`, never ours). Per endpoint we keep the
 `Remaining` seen in the current window, count our calls in flight against it, and pace
 what is left evenly over the time to the reset, so the budget lasts the window instead of
 running out early. Nothing left, or a `429`: wait until the reset plus jitter.
+
+A call is counted in flight from the moment its slot is reserved: a caller cancelled while
+it waits for that slot (a rebalance, a shutdown) gives it back, or every cancellation would
+shrink the budget for the life of the process.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import email.utils
 import functools
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -66,9 +70,11 @@ class RateLimiter:
         *,
         jitter_s: float = 0.3,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._jitter_s = jitter_s
         self._clock = clock
+        self._sleep = sleep
         self._buckets: dict[str, _Bucket] = {}
 
     async def acquire(self, endpoint: str) -> None:
@@ -77,7 +83,7 @@ class RateLimiter:
         while True:
             now = self._clock()
             if now < bucket.blocked_until:
-                await asyncio.sleep(bucket.blocked_until - now + random.uniform(0, self._jitter_s))
+                await self._sleep(bucket.blocked_until - now + random.uniform(0, self._jitter_s))
                 continue
             if bucket.window is not None and now >= bucket.reset_at:
                 bucket.window = None  # that window is over; the next answer tells the new one
@@ -85,14 +91,18 @@ class RateLimiter:
                 break
             budget = bucket.remaining - bucket.in_flight
             if budget <= 0:
-                await asyncio.sleep(bucket.reset_at - now + random.uniform(0, self._jitter_s))
+                await self._sleep(bucket.reset_at - now + random.uniform(0, self._jitter_s))
                 continue
             # Spread what is left over the time left; slots are reserved, so no re-check.
             slot = max(now, bucket.next_slot)
             bucket.next_slot = slot + (bucket.reset_at - now) / budget
             bucket.in_flight += 1
             if slot > now:
-                await asyncio.sleep(slot - now)
+                try:
+                    await self._sleep(slot - now)
+                except BaseException:  # cancelled while paced: this call will not be made
+                    bucket.in_flight = max(0, bucket.in_flight - 1)
+                    raise
             return
         bucket.in_flight += 1
 

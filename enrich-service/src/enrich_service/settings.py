@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from onboarding_runtime.settings import KafkaSettings, ServiceSettings
-from pydantic import Field, SecretStr
+from urllib.parse import urlsplit
+
+from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank
+from pydantic import Field, SecretStr, model_validator
+
+# The local Okta simulator's address and token: development and tests only.
+SIMULATOR_URL = "http://127.0.0.1:8010"
+SIMULATOR_TOKEN = "okta-simulator-token"
 
 
 class Settings(ServiceSettings, KafkaSettings):
     enrich_port: int = Field(default=8002, ge=1, le=65535)
-    okta_org_url: str = "http://127.0.0.1:8010"
-    okta_api_token: SecretStr = SecretStr("okta-simulator-token")
+    okta_org_url: str = SIMULATOR_URL
+    okta_api_token: SecretStr = SecretStr(SIMULATOR_TOKEN)
     # Per HTTP call; a call that times out is retried with backoff like a 5xx.
     okta_timeout_s: float = Field(default=10.0, gt=0)
     # Okta caps concurrent requests per org (75 on many plans): stay well below.
@@ -28,3 +34,17 @@ class Settings(ServiceSettings, KafkaSettings):
     # HR event ids remembered as handled, so a record of the same event written twice is
     # enriched once (`recent_events.py`); ~15 MB per 100,000. 0 turns that off.
     enrich_dedupe_window: int = Field(default=100_000, ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _require_real_okta_in_production(self) -> Settings:
+        """Production talks to a real Okta org, over TLS, with a real token: never the
+        simulator's defaults (they would enrich everyone from a demo org)."""
+        if not self.production:
+            return self
+        url = urlsplit(self.okta_org_url)
+        if url.scheme != "https" or not url.hostname:
+            raise ValueError("OKTA_ORG_URL must be your Okta org's https URL in production")
+        token = self.okta_api_token.get_secret_value().strip()
+        if blank(self.okta_api_token) or token == SIMULATOR_TOKEN:
+            raise ValueError("OKTA_API_TOKEN must be set to a real Okta token in production")
+        return self

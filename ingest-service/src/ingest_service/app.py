@@ -73,10 +73,7 @@ def create_app(
             stack.push_async_callback(acceptor.drain, DRAIN_TIMEOUT_S)
             app.state.sink, app.state.deliveries = event_sink, index
             app.state.services = Services(
-                auth=Authenticator.from_settings(
-                    settings.api_key.get_secret_value() if settings.api_key else None,
-                    settings.signing_secrets(),
-                ),
+                auth=Authenticator(settings.api_keys(), settings.signing_secrets()),
                 limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
                 acceptor=acceptor,
                 pseudonymize=Pseudonymizer(settings.pii_hash_key.get_secret_value().encode()),

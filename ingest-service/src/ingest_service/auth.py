@@ -29,12 +29,6 @@ class Authenticator:
         self._keys = [key.encode() for key in api_keys if key]
         self._secrets = list(secrets)
 
-    @classmethod
-    def from_settings(cls, api_key: str | None, secrets: Sequence[SigningSecret]) -> Authenticator:
-        # Comma-separated, like WEBHOOK_SECRET, so a key can be rotated without downtime.
-        keys = [k.strip() for k in (api_key or "").split(",") if k.strip()]
-        return cls(keys, secrets)
-
     def authenticate(
         self, headers: Mapping[str, str], body: bytes, *, client: str, now: float
     ) -> Caller:

@@ -28,8 +28,13 @@ async def read_body(
     chunks: AsyncIterable[bytes], declared_length: str | None, limit: int = MAX_BODY_BYTES
 ) -> bytes:
     """The body, refused as soon as it is known to exceed `limit` (before reading it all)."""
-    declared = declared_length or ""
-    if declared.isdigit() and int(declared) > limit:
+    declared = (declared_length or "").strip()
+    # Bounded before it is converted: more digits than the limit has is over the limit.
+    if (
+        declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > len(str(limit)) or int(declared) > limit)
+    ):
         raise BodyTooLarge
     body = bytearray()
     async for chunk in chunks:

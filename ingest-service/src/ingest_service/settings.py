@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onboarding_events import HR_USERS_TOPIC
-from onboarding_runtime.settings import KafkaSettings, ServiceSettings
+from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank, secret_items
 from pydantic import Field, SecretStr, model_validator
 
 from ingest_service.signatures import SigningSecret, parse_secrets
@@ -40,15 +40,25 @@ class Settings(ServiceSettings, KafkaSettings):
     hr_topic: str = Field(default=HR_USERS_TOPIC, min_length=1)
 
     @model_validator(mode="after")
-    def _require_auth_in_production(self) -> Settings:
-        if self.environment == "production" and not (self.api_key or self.webhook_secret):
-            raise ValueError("in production set API_KEY or WEBHOOK_SECRET")
-        return self
-
-    @model_validator(mode="after")
     def _secrets_are_well_formed(self) -> Settings:
         self.signing_secrets()  # raises ValueError on a secret that is not base64
         return self
+
+    @model_validator(mode="after")
+    def _require_auth_in_production(self) -> Settings:
+        """Fail closed: what the authenticator would use, not the raw setting, decides."""
+        if not self.production:
+            return self
+        for name, value in (("API_KEY", self.api_key), ("WEBHOOK_SECRET", self.webhook_secret)):
+            if value is not None and blank(value):
+                raise ValueError(f"{name} is set but holds no key (only blanks or commas)")
+        if not (self.api_keys() or self.signing_secrets()):
+            raise ValueError("in production set API_KEY or WEBHOOK_SECRET")
+        return self
+
+    def api_keys(self) -> list[str]:
+        """`API_KEY`, comma-separated so a key can be rotated without downtime."""
+        return secret_items(self.api_key)
 
     def signing_secrets(self) -> list[SigningSecret]:
         if self.webhook_secret is None:

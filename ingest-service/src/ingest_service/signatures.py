@@ -23,6 +23,9 @@ from dataclasses import dataclass
 SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 5 * 60
 MAX_ID_LENGTH = 255
+# Seconds since the epoch fit in 11 digits until the year 5138: a longer value is refused
+# before it is converted (Python refuses to parse integers of over 4,300 digits at all).
+MAX_TIMESTAMP_DIGITS = 12
 
 
 class SignatureError(Exception):
@@ -81,7 +84,11 @@ def verify(
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
     if len(msg_id) > MAX_ID_LENGTH:
         raise SignatureError("webhook-id is too long")
-    if not timestamp_text.isascii() or not timestamp_text.isdigit():
+    if (
+        len(timestamp_text) > MAX_TIMESTAMP_DIGITS
+        or not timestamp_text.isascii()
+        or not timestamp_text.isdigit()
+    ):
         raise SignatureError("webhook-timestamp must be whole seconds since the epoch")
     timestamp = int(timestamp_text)
     if timestamp < now - TOLERANCE_S:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from onboarding_runtime.health import health_router
-from onboarding_runtime.kafka import ConsumerRunner
+from onboarding_runtime.kafka import BrokerProbe, ConsumerRunner
 from onboarding_runtime.mongo import Document, open_mongo, ping
 from onboarding_runtime.view import ActiveCollection, StatusView, UsersView, ensure_view
 from pymongo.asynchronous.database import AsyncDatabase
@@ -60,6 +60,7 @@ async def run_projection(
 def create_app(settings: Settings) -> FastAPI:
     client, db = open_mongo(settings.mongodb_url)
     pointer = ActiveCollection(db, ttl_s=settings.view_pointer_ttl_s)
+    broker = BrokerProbe(settings.kafka_bootstrap_servers)
     users = UsersView(db, pointer=pointer)
     status = StatusView(db, users)
     runner = build_projector(
@@ -108,8 +109,12 @@ def create_app(settings: Settings) -> FastAPI:
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
 
-    require_read_key = read_auth(settings.read_api_key)
+    require_read_key = read_auth(settings.read_keys())
     app.router.routes.append(user_read_route(users, require_read_key))  # before its APIRoute
     app.include_router(users_router(users, status, require_read_key=require_read_key))
-    app.include_router(health_router(lambda: {"mongodb": mongo_ready, "consumer": consumer_ready}))
+    app.include_router(
+        health_router(
+            lambda: {"kafka": broker.healthy, "mongodb": mongo_ready, "consumer": consumer_ready}
+        )
+    )
     return app

@@ -1,16 +1,16 @@
 """Read authentication: `READ_API_KEY` as `Authorization: Bearer <key>` or `X-API-Key`.
 
-Unset means open (development and tests only: `Settings` refuses production without it).
+Unset (or blank) means open: development and tests only, `Settings` refuses production
+without a key. Several keys, comma-separated, are accepted at once so a key can be rotated.
 The webhook's `API_KEY` never opens reads.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import HTTPException, Request
-from pydantic import SecretStr
 
 
 def presented_key(request: Request) -> str | None:
@@ -23,17 +23,18 @@ def presented_key(request: Request) -> str | None:
 ReadKeyCheck = Callable[[Request], Awaitable[None]]
 
 
-def read_auth(expected: SecretStr | None) -> ReadKeyCheck:
-    """A dependency that lets a request through only with the read key."""
-    secret = "" if expected is None else expected.get_secret_value()
-    wanted = secret.encode() or None  # an empty key is no key
+def read_auth(keys: Sequence[str]) -> ReadKeyCheck:
+    """A dependency that lets a request through only with one of the read keys."""
+    wanted = [key.encode() for key in keys if key]
 
     async def require_read_key(request: Request) -> None:
-        if wanted is None:
+        if not wanted:
             return
         given = presented_key(request)
-        # Constant time, so the key cannot be guessed byte by byte from response times.
-        if given is None or not hmac.compare_digest(given.encode(), wanted):
+        presented = given.encode("utf-8", "surrogateescape") if given is not None else b""
+        # Constant time, so a key cannot be guessed byte by byte from response times; every
+        # key compared, so the time does not tell which one matched.
+        if given is None or not any([hmac.compare_digest(presented, key) for key in wanted]):
             raise HTTPException(
                 status_code=401,
                 detail="Missing or invalid read API key",

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from onboarding_runtime.settings import KafkaSettings, MongoSettings, ServiceSettings
+from onboarding_runtime.settings import (
+    KafkaSettings,
+    MongoSettings,
+    ServiceSettings,
+    blank,
+    secret_items,
+)
 from pydantic import Field, SecretStr, model_validator
 
 
@@ -15,6 +21,10 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
 
     @model_validator(mode="after")
     def _require_read_key_in_production(self) -> Settings:
-        if self.environment == "production" and not self.read_api_key:
-            raise ValueError("in production set READ_API_KEY")
+        if self.production and blank(self.read_api_key):
+            raise ValueError("in production set READ_API_KEY (a non-blank key)")
         return self
+
+    def read_keys(self) -> list[str]:
+        """`READ_API_KEY`, comma-separated so a key can be rotated without downtime."""
+        return secret_items(self.read_api_key)

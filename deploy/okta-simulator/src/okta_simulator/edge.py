@@ -2,8 +2,9 @@
 
 For each of the four operations, in order: log the request, add the configured latency,
 let an armed fault answer (or hang), count it against the endpoint's rate limit (429), check
-`Authorization` (401). Every response gets `Date`, `X-Okta-Request-Id` and, for the four
-operations, `X-Rate-Limit-*`. `/_sim/*` and `/v1/healthz` are not logged.
+`Authorization` (401; `SSWS <token>`, `SSWS<token>` or `Bearer <token>`). Every response
+gets `Date`, `X-Okta-Request-Id` and, for the four operations, `X-Rate-Limit-*`. `/_sim/*`
+and `/v1/healthz` are not logged.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ _ROUTES: list[tuple[re.Pattern[str], Endpoint]] = [
     (re.compile(r"^/api/v1/users/[^/]+/appLinks/?$"), "listAppLinks"),
 ]
 _UNLOGGED = ("/_sim", "/v1/healthz")
-_SCHEMES = ("ssws", "bearer")
+_SSWS = "ssws"
+_SCHEMES = (_SSWS, "bearer")
 
 
 @functools.lru_cache(maxsize=4)  # `Date` has whole seconds: rendered once per second
@@ -48,11 +50,27 @@ def endpoint_for(method: str, path: str) -> Endpoint | None:
     return next((endpoint for pattern, endpoint in _ROUTES if pattern.match(path)), None)
 
 
+def presented_token(authorization: str) -> str | None:
+    """The token in an `Authorization` value, or None when the scheme is not Okta's.
+
+    `SSWS <token>` and `Bearer <token>` (any case), and `SSWS<token>` with no space: the
+    `okta` SDK for Python sends that form and Okta accepts it. `SSWSX<token>` yields
+    `X<token>`, which then fails the comparison like any other wrong token.
+    """
+    value = authorization.strip()
+    scheme, space, credential = value.partition(" ")
+    if space and scheme.lower() in _SCHEMES:
+        return credential.strip()
+    if value[: len(_SSWS)].lower() == _SSWS:
+        return value[len(_SSWS) :]
+    return None
+
+
 def authorized(headers: Headers, token: str) -> bool:
-    scheme, _, credential = headers.get("authorization", "").strip().partition(" ")
-    return scheme.lower() in _SCHEMES and secrets.compare_digest(
-        credential.strip().encode(), token.encode()
-    )
+    presented = presented_token(headers.get("authorization", ""))
+    if not presented:  # an empty credential never passes, even against an empty token
+        return False
+    return secrets.compare_digest(presented.encode(), token.encode())
 
 
 class OktaEdge:

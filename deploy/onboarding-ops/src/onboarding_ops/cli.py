@@ -12,12 +12,13 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from aiokafka.errors import KafkaError
 from onboarding_runtime.kafka import PublishError
 from onboarding_runtime.logging import configure_logging
+from onboarding_runtime.settings import settings_errors
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
@@ -50,19 +51,13 @@ def main(ctx: typer.Context) -> None:
     try:
         settings = Settings()
     except ValidationError as exc:
-        reasons = "; ".join(_setting_error(e) for e in exc.errors())
+        reasons = "; ".join(settings_errors(exc))
         _fail(f"invalid settings: {reasons}", BAD_ARGUMENT)
     configure_logging("onboarding-ops", log_format=settings.log_format, level=settings.log_level)
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)  # stdout is for results
     ctx.obj = Ops(settings)
-
-
-def _setting_error(error: Any) -> str:
-    message = str(error["msg"]).removeprefix("Value error, ")
-    names = "_".join(str(part) for part in error["loc"]).upper()
-    return f"{names}: {message}" if names else message
 
 
 def _fail(message: str, code: int) -> NoReturn:

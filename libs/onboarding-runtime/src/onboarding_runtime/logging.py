@@ -1,7 +1,8 @@
 """The one logging setup: JSON lines (or text for humans) with the request's correlation id.
 
 Log calls pass PII only through `pii.mask_email` / `Pseudonymizer`; `extra` fields given as
-`fields={...}` are rendered as top-level JSON keys.
+`fields={...}` are rendered as top-level JSON keys. Tracebacks are printed without foreign
+exception messages (`tracebacks.py`): those may quote personal data.
 
 Records go through a queue to a writer thread: the event loop only enqueues, and the thread
 formats, writes, and flushes once per burst instead of once per line (a flush per line was
@@ -23,6 +24,8 @@ from datetime import UTC, datetime
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
+from onboarding_runtime.tracebacks import exception_text
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
 )
@@ -30,7 +33,6 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 # Set on a queued record: the correlation id of the context that logged it.
 _CID = "_correlation_id"
-_NO_EXC = logging.Formatter()
 
 
 def _correlation(record: logging.LogRecord) -> str | None:
@@ -40,7 +42,24 @@ def _correlation(record: logging.LogRecord) -> str | None:
     return correlation_id.get()
 
 
-class JsonFormatter(logging.Formatter):
+class _SafeExceptions(logging.Formatter):
+    """Tracebacks without foreign messages, even when another handler formatted the record
+    first (`logging` caches the first formatter's traceback text on the record)."""
+
+    def formatException(self, ei: Any) -> str:
+        return exception_text(ei[1]) if ei and ei[1] is not None else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not record.exc_info:
+            return super().format(record)
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+
+class JsonFormatter(_SafeExceptions):
     def __init__(self, service: str) -> None:
         super().__init__()
         self._service = service
@@ -66,7 +85,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_SafeExceptions):
     def __init__(self, service: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
 
@@ -95,7 +114,7 @@ class _ContextQueueHandler(QueueHandler):
         queued.msg = record.getMessage()
         queued.args = None
         if record.exc_info:
-            queued.exc_text = record.exc_text or _NO_EXC.formatException(record.exc_info)
+            queued.exc_text = exception_text(record.exc_info[1]) if record.exc_info[1] else None
             queued.exc_info = None  # a traceback holds frames: not for another thread
         queued.__dict__[_CID] = correlation_id.get()
         return queued

@@ -18,12 +18,14 @@ from onboarding_runtime.kafka.errors import (
     UnavailableError,
 )
 from onboarding_runtime.kafka.follower import TopicFollower
+from onboarding_runtime.kafka.probe import BrokerProbe
 from onboarding_runtime.kafka.producer import EventProducer, PublishError
 from onboarding_runtime.kafka.topics import TOPICS, TopicSpec, ensure_topics
 
 __all__ = [
     "TOPICS",
     "BatchHandler",
+    "BrokerProbe",
     "CircuitBreaker",
     "ConsumerRunner",
     "DeadLetter",

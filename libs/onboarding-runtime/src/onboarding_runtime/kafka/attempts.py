@@ -18,6 +18,7 @@ from onboarding_runtime.kafka.errors import (
     PermanentError,
     RetryableError,
     UnavailableError,
+    failure_text,
 )
 from onboarding_runtime.kafka.lanes import Lane, Record
 from onboarding_runtime.kafka.retry import Failure, RetryPolicy
@@ -99,7 +100,7 @@ class Attempts:
                 ):
                     if lane.superseded and not isinstance(exc, PermanentError):
                         return Outcome.SUPERSEDED
-                    failure = Failure(code, str(exc)[:500], attempt, first_failure, now)
+                    failure = Failure(code, failure_text(exc), attempt, first_failure, now)
                     return await self._send_dead_letter(record, failure, lane)
                 await self._until(lane, asyncio.sleep(self._delay(exc, attempt, deadline)))
                 continue

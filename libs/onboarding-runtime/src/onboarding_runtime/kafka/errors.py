@@ -9,9 +9,24 @@ Exception
  │                      as a probe until the dependency answers; never dead-lettered
  ├── PermanentError     the record goes to the dead-letter topic at once (bad data, 4xx)
  └── anything else      treated as retryable until the attempts run out, then dead-lettered
+
+A `HandlerError`'s message is ours and says no more than its code and counts: it may go
+into dead-letter headers, the status view and logs. Anything else is foreign (a library's
+or a server's text may quote an email, a record or a response body): only its type is
+repeated (`failure_text`).
 """
 
 from __future__ import annotations
+
+MAX_MESSAGE = 500
+
+
+def failure_text(exc: BaseException) -> str:
+    """What may be said of `exc` outside the process: our own message, or a foreign
+    exception's type alone."""
+    if isinstance(exc, HandlerError):
+        return str(exc)[:MAX_MESSAGE]
+    return f"unexpected {type(exc).__name__}"
 
 
 class HandlerError(Exception):

@@ -23,6 +23,8 @@ from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from onboarding_runtime.kafka.probe import broker_answers
+
 log = logging.getLogger(__name__)
 
 # How often delivery reports are collected while records are in flight: the latency it
@@ -188,13 +190,8 @@ class EventProducer:
             log.warning("Kafka producer: %s", error.str())
 
     async def healthy(self) -> bool:
-        """The broker answers a metadata request within 2 s."""
-        producer = self._client()
-        try:
-            await asyncio.to_thread(producer.list_topics, timeout=2.0)
-        except KafkaException:
-            return False
-        return True
+        """The broker answers a metadata request (`probe.py`)."""
+        return await broker_answers(self._client())
 
 
 def _failure(error: KafkaError) -> PublishError:
