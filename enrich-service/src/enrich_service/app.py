@@ -18,9 +18,11 @@ from onboarding_events import (
 from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import (
+    BrokerUnavailable,
     CircuitBreaker,
     ConsumerRunner,
     EventProducer,
+    PublishError,
     Record,
     dead_letter_to,
 )
@@ -55,9 +57,15 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
 
     async def publish(event: UserEnriched) -> None:
         # Awaited until all in-sync replicas have it: only then is the HR offset committed.
-        await producer.publish(
-            USERS_ENRICHED_TOPIC, key=event.subject, value=event.to_json(), headers=kafka_headers()
-        )
+        try:
+            await producer.publish(
+                USERS_ENRICHED_TOPIC,
+                key=event.subject,
+                value=event.to_json(),
+                headers=kafka_headers(),
+            )
+        except PublishError:
+            raise BrokerUnavailable() from None  # the partition waits; nothing dead-lettered
 
     async def handle(record: Record) -> None:
         await on_hr_user_upserted(
@@ -82,6 +90,8 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         supersedes=supersedes,
         max_pending=settings.enrich_max_pending,
         breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
+        # On revocation: what cancelled attempts handed to the producer lands first.
+        settle=producer.flush,
     )
 
     @asynccontextmanager

@@ -13,6 +13,7 @@ from onboarding_runtime.kafka.consumer import (
 )
 from onboarding_runtime.kafka.dead_letter import dead_letter_to, failure_headers
 from onboarding_runtime.kafka.errors import (
+    BrokerUnavailable,
     PermanentError,
     RetryableError,
     UnavailableError,
@@ -26,6 +27,7 @@ __all__ = [
     "TOPICS",
     "BatchHandler",
     "BrokerProbe",
+    "BrokerUnavailable",
     "CircuitBreaker",
     "ConsumerRunner",
     "DeadLetter",

@@ -4,7 +4,6 @@ dead-letter, following `errors.py`."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import time
@@ -154,11 +153,17 @@ class Attempts:
         return Outcome.ABANDONED
 
     async def forever(
-        self, records: Sequence[Record], handler: Callable[[Sequence[Record]], Awaitable[None]]
+        self,
+        records: Sequence[Record],
+        handler: Callable[[Sequence[Record]], Awaitable[None]],
+        *,
+        abandon: asyncio.Event | None = None,
     ) -> bool:
-        """A batch handler's attempts: until it succeeds (True) or the runner stops (False)."""
+        """A batch handler's attempts: until it succeeds (True), or the runner stops or
+        `abandon` is set (False; an attempt already running is waited for, never cut)."""
         record, attempt = records[-1], 0
-        while not self.stopping.is_set():
+        given_up = abandon or asyncio.Event()
+        while not self.stopping.is_set() and not given_up.is_set():
             attempt += 1
             started = time.perf_counter()
             try:
@@ -172,12 +177,20 @@ class Attempts:
                     exc_info=not isinstance(exc, HandlerError),
                 )
                 hint = exc.retry_after if isinstance(exc, RetryableError) else None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self.stopping.wait(), timeout=self._policy.delay(attempt, hint)
-                    )
+                await _first_of(self.stopping, given_up, self._policy.delay(attempt, hint))
                 continue
             HANDLER_SECONDS.labels(self._name, record.topic).observe(time.perf_counter() - started)
             RECORDS_PROCESSED.labels(self._name, record.topic).inc(len(records))
             return True
         return False
+
+
+async def _first_of(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    """Wait until either event is set, at most `seconds`."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)

@@ -12,6 +12,13 @@ simply not committed past. Failures follow `errors.py`.
 
 A batch handler (one call per partition slice of a poll, e.g. a bulk write) keeps the
 simpler poll-handle-commit cycle: retried until it succeeds.
+
+A rebalance never lets two members act on one key. Before a partition goes: its running
+attempts get `shutdown_grace_s` to finish and are then cancelled, `settle` waits for what
+they handed on (the producer's records in flight, so nothing is published by a member that
+no longer owns the key), and a batch being written is waited for (its retries stop). The
+group's rebalance timeout (`rebalance_timeout_s`) is longer than all of that together, so
+the broker never gives the partition away while this member still works on it.
 """
 
 from __future__ import annotations
@@ -77,6 +84,8 @@ class ConsumerRunner:
         commit_interval_s: float = 0.5,
         shutdown_grace_s: float = 10.0,
         breaker: CircuitBreaker | None = None,
+        settle: Callable[[], Awaitable[None]] | None = None,
+        rebalance_timeout_s: float = 90.0,
     ) -> None:
         self.name = name
         self._bootstrap = bootstrap_servers
@@ -93,7 +102,12 @@ class ConsumerRunner:
         self._max_pending = max_pending
         self._commit_interval_s = commit_interval_s
         self._grace_s = shutdown_grace_s
+        self._settle = settle
+        self._rebalance_timeout_s = rebalance_timeout_s
         self._stopping = asyncio.Event()
+        # Batch mode: held while a batch is handled and committed; a revocation waits for it.
+        self._batch_guard = asyncio.Lock()
+        self._revoking = asyncio.Event()
         self.breaker = breaker or CircuitBreaker(name)
         self._attempts = Attempts(
             name,
@@ -116,6 +130,7 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            rebalance_timeout_ms=int(self._rebalance_timeout_s * 1000),
         )
 
     async def run(self) -> None:
@@ -154,7 +169,10 @@ class ConsumerRunner:
         """Stop fetching while the dependency is down or too much is unfinished in memory."""
         assigned = consumer.assignment()
         unfinished = sum(lane.size for lane in self._lanes.values())
-        if self.breaker.is_open or unfinished >= self._max_pending:
+        # With the breaker open a record in hand is the probe; with none (a rebalance took
+        # them), fetching goes on until one arrives, or the breaker could never close.
+        waiting = self.breaker.is_open and unfinished > 0
+        if waiting or unfinished >= self._max_pending:
             consumer.pause(*assigned)
         elif consumer.paused():
             consumer.resume(*consumer.paused())
@@ -219,6 +237,8 @@ class ConsumerRunner:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._settle is not None and lanes:
+            await self._settle()  # what the cancelled attempts handed on lands (or fails) now
         await self._commit(consumer, partitions)
         for tp in partitions:
             self._trackers.pop(tp, None)
@@ -230,12 +250,41 @@ class ConsumerRunner:
             self.last_poll = time.monotonic()
             if not batches:
                 continue
-            done = await asyncio.gather(
-                *(self._attempts.forever(records, handler) for records in batches.values())
-            )
-            if not all(done):
-                return  # a batch cut short by stop() is not committed
-            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+            async with self._batch_guard:
+                # Fetched before a revocation: what is no longer ours is the next owner's.
+                owned = consumer.assignment()
+                batches = {tp: records for tp, records in batches.items() if tp in owned}
+                if self._revoking.is_set() or not batches:
+                    continue
+                done = await asyncio.gather(
+                    *(
+                        self._attempts.forever(records, handler, abandon=self._revoking)
+                        for records in batches.values()
+                    )
+                )
+                if not all(done):
+                    if self._stopping.is_set():
+                        return  # a batch cut short by stop() is not committed
+                    continue  # cut short by a revocation: not committed, read again
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                await self._commit_offsets(consumer, offsets)
+
+    async def _commit_offsets(
+        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
+    ) -> None:
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:  # a rebalance took them meanwhile: the next owner redoes it
+            log.warning("commit failed: %s", type(exc).__name__, extra={"consumer": self.name})
+
+    async def _settle_batch(self) -> None:
+        """Revocation in batch mode: stop retrying, wait for the batch being written."""
+        self._revoking.set()
+        try:
+            async with self._batch_guard:
+                pass
+        finally:
+            self._revoking.clear()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -258,7 +307,9 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         consumer = self._runner._consumer
-        if consumer is not None and revoked:
+        if self._runner._batch_handler is not None:
+            await self._runner._settle_batch()
+        elif consumer is not None and revoked:
             await self._runner._drain(set(revoked), consumer)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:

@@ -5,8 +5,9 @@ Exception
  │    │                 the policy's attempts, or, with `retry_for`, once that many seconds
  │    │                 have passed since its first failure (e.g. "not created yet")
  │    └── UnavailableError  a dependency is down or refusing us: never the record's fault.
- │                      The runner pauses consumption (circuit breaker) and retries the record
- │                      as a probe until the dependency answers; never dead-lettered
+ │         │            The runner pauses consumption (circuit breaker) and retries the record
+ │         │            as a probe until the dependency answers; never dead-lettered
+ │         └── BrokerUnavailable  Kafka did not acknowledge what the handler published
  ├── PermanentError     the record goes to the dead-letter topic at once (bad data, 4xx)
  └── anything else      treated as retryable until the attempts run out, then dead-lettered
 
@@ -61,3 +62,11 @@ class UnavailableError(RetryableError):
 
 class PermanentError(HandlerError):
     """Trying again cannot help: dead-letter now."""
+
+
+class BrokerUnavailable(UnavailableError):
+    """Kafka did not take what the handler published in time: the partition waits for the
+    broker (back-pressure); the record is not at fault and is never dead-lettered for it."""
+
+    def __init__(self) -> None:
+        super().__init__("Kafka did not acknowledge the record in time", code="kafka_unavailable")

@@ -98,6 +98,16 @@ class EventProducer:
                 await self._poller
             self._poller = None
 
+    async def flush(self) -> None:
+        """Wait until every record handed over so far has its delivery report: written, or
+        failed (`message.timeout.ms` bounds it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s + 1.0
+        while any(len(p) > 0 for p in self._producers()) and loop.time() < deadline:
+            for producer in self._producers():
+                producer.poll(0)
+            await asyncio.sleep(0.01)
+
     def _producers(self) -> list[Producer]:
         """Every client with records that may still be reported: retired ones first."""
         return [*self._retired, *([self._producer] if self._producer else [])]
