@@ -7,10 +7,10 @@ UV := $(BOOT)/bin/uv
 export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help up down clean test check lint typecheck bench format
+.PHONY: help up down clean test check lint typecheck bench format tools up-cluster down-cluster
 
 help:
-	@echo "make up | down | clean | test | check | bench"
+	@echo "make up | down | clean | test | check | bench | up-cluster | down-cluster"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "make: python3 (3.11+) is required: apt-get install python3 python3-venv"; exit 1; }
@@ -27,6 +27,13 @@ up: .venv/.synced
 down: .venv/.synced
 	@$(RUN) onboarding-stack down
 
+# Three Kafka nodes, two replicas of every service, Toxiproxy in between (.data/cluster/).
+up-cluster: .venv/.synced tools
+	@$(RUN) onboarding-stack up --cluster
+
+down-cluster: .venv/.synced
+	@$(RUN) onboarding-stack down --cluster
+
 clean: .venv/.synced
 	@$(RUN) onboarding-stack clean
 
@@ -39,7 +46,11 @@ typecheck: .venv/.synced
 
 check: lint typecheck
 
-test: check
+# Kafka's jars, FerretDB and Toxiproxy (built with Go), each installed once under .data/tools.
+tools: .venv/.synced
+	@$(RUN) onboarding-stack tools
+
+test: check tools
 	@command -v go >/dev/null || { echo "make: Go 1.24+ is required: apt-get install golang (or go.dev/dl)"; exit 1; }
 	cd deploy/ferretdb && go vet ./... && go test ./...
 	$(RUN) pytest

@@ -10,7 +10,15 @@ import pytest
 from asgi_lifespan import LifespanManager
 from enrich_service.app import create_app
 from enrich_service.settings import Settings
-from enrich_support import BIN, TOKEN, EnrichFactory, Simulator, skip_to_end, wait_ready
+from enrich_support import (
+    BIN,
+    TOKEN,
+    EnrichFactory,
+    Simulator,
+    enrich_settings,
+    skip_to_end,
+    wait_ready,
+)
 from onboarding_devstack.processes import Managed, free_port, start, stop
 from onboarding_events import ERASURES_TOPIC
 from onboarding_runtime.kafka import TopicSpec, ensure_topics
@@ -38,24 +46,6 @@ async def sim(okta_sim_url: str) -> AsyncIterator[Simulator]:
         yield simulator
     finally:
         await simulator.aclose()
-
-
-def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: Any) -> Settings:
-    values: dict[str, Any] = {
-        "kafka_bootstrap_servers": kafka_bootstrap,
-        "okta_org_url": okta_url,
-        "okta_api_token": TOKEN,
-        "enrich_group_id": group,
-        "enrich_port": free_port(),
-        "environment": "test",
-        "log_format": "text",
-        "okta_timeout_s": 1.0,
-        "okta_backoff_max_s": 0.3,
-        "enrich_probe_interval_s": 0.3,
-        "enrich_not_found_retry_s": 30.0,
-    }
-    values.update(changes)
-    return Settings(**values)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from enrich_service.settings import Settings
-from onboarding_devstack.processes import Managed
+from onboarding_devstack.processes import Managed, free_port
 from onboarding_events import (
     HR_USER_UPSERTED,
     HR_USERS_TOPIC,
@@ -205,3 +205,21 @@ async def read_until(
                 raise AssertionError(f"not done within {within}s; got {len(found)} records")
     finally:
         await consumer.stop()
+
+
+def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "okta_org_url": okta_url,
+        "okta_api_token": TOKEN,
+        "enrich_group_id": group,
+        "enrich_port": free_port(),
+        "environment": "test",
+        "log_format": "text",
+        "okta_timeout_s": 1.0,
+        "okta_backoff_max_s": 0.3,
+        "enrich_probe_interval_s": 0.3,
+        "enrich_not_found_retry_s": 30.0,
+    }
+    values.update(changes)
+    return Settings(**values)

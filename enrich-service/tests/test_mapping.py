@@ -6,7 +6,7 @@ import pytest
 from enrich_service.handlers import on_hr_user_upserted
 from handler_fakes import FakeOkta, hr_upserted
 from onboarding_events import UserEnriched
-from onboarding_runtime.kafka import RetryableError
+from onboarding_runtime.kafka import RetryableError, UnavailableError
 
 
 async def test_enriched_user_follows_the_contract() -> None:
@@ -88,4 +88,44 @@ async def test_an_erasure_during_the_okta_lookup_stops_the_publish() -> None:
     await on_hr_user_upserted(hr_upserted(), okta=okta, publish=publish, hr_offset=0, erased=erased)
 
     assert okta.calls == ["search:jane.doe@example.com"]
+    assert published == []
+
+
+async def test_an_erasure_the_log_follower_has_not_read_yet_still_stops_the_publish() -> None:
+    """The last check before publishing reads the erasure log to its end first."""
+    published: list[UserEnriched] = []
+    known: set[str] = set()
+
+    async def publish(event: UserEnriched) -> None:
+        published.append(event)
+
+    async def sync_erasures() -> bool:
+        known.add("12345")  # the erasure written meanwhile is read now
+        return True
+
+    await on_hr_user_upserted(
+        hr_upserted(),
+        okta=FakeOkta(),
+        publish=publish,
+        hr_offset=0,
+        erased=lambda employee_id, _time: employee_id in known,
+        sync_erasures=sync_erasures,
+    )
+
+    assert published == []
+
+
+async def test_an_erasure_log_that_cannot_be_read_is_an_outage_not_a_publish() -> None:
+    published: list[UserEnriched] = []
+
+    async def publish(event: UserEnriched) -> None:
+        published.append(event)
+
+    async def unreachable() -> bool:
+        return False
+
+    with pytest.raises(UnavailableError):
+        await on_hr_user_upserted(
+            hr_upserted(), okta=FakeOkta(), publish=publish, hr_offset=0, sync_erasures=unreachable
+        )
     assert published == []

@@ -120,6 +120,14 @@ class Publisher:
         )
         return SentHr(hr.event, int(meta.partition), int(meta.offset))
 
+    async def again(self, hr: SentHr) -> SentHr:
+        """The same HR event written a second time, unmarked: a delivery whose first write
+        timed out (503) and whose retry was written again."""
+        meta = await self._producer.publish(
+            HR_USERS_TOPIC, key=hr.event.subject, value=hr.event.to_json(), headers=kafka_headers()
+        )
+        return SentHr(hr.event, int(meta.partition), int(meta.offset))
+
     async def enriched(self, hr: SentHr, *, title: str = "Software Engineer") -> Sent:
         event = UserEnriched(
             source="urn:test",

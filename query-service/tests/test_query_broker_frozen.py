@@ -13,6 +13,7 @@ import httpx
 import pytest
 from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.private_broker import PrivateBroker
+from onboarding_events import ERASURES_TOPIC
 from onboarding_runtime.kafka import TopicSpec, ensure_topics
 from query_service.projector import TOPICS
 from query_support import client_of, make_settings, running, with_database
@@ -45,7 +46,8 @@ async def _ready(client: httpx.AsyncClient) -> bool:
 async def test_readiness_names_kafka_while_the_broker_is_frozen(
     broker: PrivateBroker, mongodb_url: str
 ) -> None:
-    await ensure_topics(broker.bootstrap, tuple(TopicSpec(t, partitions=1) for t in TOPICS))
+    topics = (*TOPICS, ERASURES_TOPIC)
+    await ensure_topics(broker.bootstrap, tuple(TopicSpec(t, partitions=1) for t in topics))
     name = f"q{uuid.uuid4().hex[:10]}"
     settings = make_settings(
         kafka_bootstrap_servers=broker.bootstrap,

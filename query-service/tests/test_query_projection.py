@@ -61,6 +61,17 @@ async def test_a_completed_user_goes_from_pending_to_completed(
     assert user.json() == enriched_user(unique_name).model_dump(mode="json")
 
 
+async def test_a_delivery_written_twice_ends_completed_not_pending(
+    api: httpx.AsyncClient, publish: Publisher, unique_name: str
+) -> None:
+    first = await publish.hr(unique_name)
+    second = await publish.again(first)  # the retry of a timed-out write, written too
+    assert second.offset > first.offset
+    await publish.enriched(first)  # enrich handled the first copy, skipped the second
+    done = await eventually(lambda: status_of(api, unique_name, "completed"))
+    assert done["event_id"] == first.event.id
+
+
 async def test_a_dead_lettered_user_is_failed_with_the_reason(
     api: httpx.AsyncClient, publish: Publisher, unique_name: str
 ) -> None:

@@ -63,10 +63,27 @@ def test_failure_of_the_newest_event_is_failed_with_the_reason() -> None:
 
 def test_a_redrive_after_a_failure_is_pending_then_completed() -> None:
     failed = {"version": V1, "event_id": "e1", "failed_at": DONE, "error": "x"}
-    redriven = {"version": V1_REPLAYED, "event_id": "e1"}
+    redriven = {"version": V1_REPLAYED, "event_id": "e1", "resent": True}
     assert merge("1", redriven, failed, None)["status"] == "pending"  # type: ignore[index]
     completed = {"version": V1_REPLAYED, "event_id": "e1", "completed_at": DONE}
     assert merge("1", redriven, failed, completed)["status"] == "completed"  # type: ignore[index]
+
+
+def test_a_delivery_written_twice_takes_the_outcome_of_the_copy_enrich_handled() -> None:
+    """The first write timed out (503), the retry was written again; enrich handled the first
+    copy and skipped the second: the status is that outcome, never `pending` for good."""
+    second_copy = {"version": V1_REPLAYED, "event_id": "e1"}
+    completed = {"version": V1, "event_id": "e1", "completed_at": DONE}
+    status = merge("1", second_copy, None, completed)
+    assert status is not None
+    assert (status["status"], status["completed_at"]) == ("completed", "2024-01-10T09:31:00Z")
+    failed = {"version": V1, "event_id": "e1", "failed_at": DONE, "error": "okta: no user"}
+    assert merge("1", second_copy, failed, None)["status"] == "failed"  # type: ignore[index]
+    # Not the same event, or sent again on purpose: pending until it is handled.
+    other = {"version": V2, "event_id": "e2"}
+    assert merge("1", other, None, completed)["status"] == "pending"  # type: ignore[index]
+    replayed = {**second_copy, "resent": True}
+    assert merge("1", replayed, None, completed)["status"] == "pending"  # type: ignore[index]
 
 
 def test_if_none_match_uses_weak_comparison() -> None:

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from onboarding_events import USER_ENRICHED, USERS_ENRICHED_TOPIC, EnrichedUser, UserEnriched
+from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.mongo import open_mongo
+from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.view import ActiveCollection, StatusView, UsersView, ensure_view
 from query_service.projector import build_projector
 
@@ -77,13 +79,17 @@ async def catch_up(bootstrap: str, url: str) -> tuple[float, int]:
     client, db = open_mongo(url)
     pointer = ActiveCollection(db)
     await ensure_view(db, pointer)
-    users = UsersView(db, pointer=pointer)
+    # As the service runs it: the erasure log read before every batch, erasures filtered.
+    erasures = ErasureWatch(bootstrap, Pseudonymizer(b"bench-key"))
+    await erasures.start()
+    users = UsersView(db, pointer=pointer, erased=erasures.erasures.covers)
     runner = build_projector(
         bootstrap_servers=bootstrap,
         group_id="bench-catchup",
         users=users,
-        status=StatusView(db, users),
+        status=StatusView(db, users, erased=erasures.erasures.covers),
         max_batch=2000,
+        sync_erasures=erasures.sync,
     )
     started = time.monotonic()
     task = asyncio.create_task(runner.run())
@@ -98,6 +104,7 @@ async def catch_up(bootstrap: str, url: str) -> tuple[float, int]:
     finally:
         runner.stop()
         await task
+        await erasures.stop()
     stored = await db["users"].count_documents({})
     await client.close()
     return elapsed, stored

@@ -18,13 +18,24 @@ def settings(kafka_bootstrap: str, mongodb_url: str, unique_name: str) -> Settin
         pii_hash_key=TEST_PII_KEY,
         environment="test",
         ops_connect_timeout_s=10,
+        kafka_replication_factor=1,  # the session broker is a single node
+        kafka_min_insync_replicas=1,
         view_pointer_ttl_s=0.1,
     )
 
 
 @pytest.fixture
-def ops(settings: Settings, unique_name: str) -> Ops:
-    return Ops(settings, TopicNames.prefixed(f"{unique_name}."))
+def waits() -> list[float]:
+    """What the commands waited for (erase's publish fence), without waiting."""
+    return []
+
+
+@pytest.fixture
+def ops(settings: Settings, unique_name: str, waits: list[float]) -> Ops:
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    return Ops(settings, TopicNames.prefixed(f"{unique_name}."), sleep=sleep)
 
 
 @pytest.fixture

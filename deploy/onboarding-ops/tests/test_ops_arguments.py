@@ -107,3 +107,26 @@ def test_invalid_settings_exit_2_naming_the_variable(monkeypatch: pytest.MonkeyP
 
     assert result.exit_code == 2
     assert "PII_HASH_KEY must be set in production" in result.output
+
+
+@pytest.mark.parametrize(
+    ("replicas", "min_insync", "reason"),
+    [
+        ("1", "2", "KAFKA_MIN_INSYNC_REPLICAS (2) is greater than KAFKA_REPLICATION_FACTOR (1)"),
+        ("3", "4", "KAFKA_MIN_INSYNC_REPLICAS (4) is greater than KAFKA_REPLICATION_FACTOR (3)"),
+        ("3", "0", "KAFKA_MIN_INSYNC_REPLICAS: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_min_insync_that_no_write_could_reach_exits_2_before_any_io(
+    monkeypatch: pytest.MonkeyPatch, replicas: str, min_insync: str, reason: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")  # reaching it would exit 1
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", replicas)
+    monkeypatch.setenv("KAFKA_MIN_INSYNC_REPLICAS", min_insync)
+
+    result = CliRunner().invoke(app, ["topics"])
+
+    assert result.exit_code == 2
+    assert f"error: invalid settings: {reason}" in result.output
+    assert "Traceback" not in result.output

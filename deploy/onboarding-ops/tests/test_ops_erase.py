@@ -3,6 +3,7 @@ remembers the erasure under a pseudonym so later replays skip them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -47,6 +48,30 @@ async def test_erase_removes_the_person_everywhere_and_remembers_it(driver: OpsD
     assert erasure.value is not None
     assert b"emp-21" not in erasure.value
     assert set(json.loads(erasure.value)) == {"erased_at"}
+
+
+async def test_the_tombstone_waits_out_enrichs_publish_fence_after_the_erasure(
+    driver: OpsDriver,
+) -> None:
+    """A publish that missed the erasure lands within KAFKA_PUBLISH_TIMEOUT_S: the tombstone
+    is written after that, so no pre-erasure state follows it on the enriched topic."""
+    seen_at_fence: list[tuple[int, int]] = []
+
+    async def fence(seconds: float) -> None:
+        erasures = await driver.read(driver.topics.erasures)
+        enriched = await driver.read(driver.topics.enriched)
+        seen_at_fence.append((len(erasures), len(enriched)))
+        assert seconds == driver.settings.kafka_publish_timeout_s + 1.0
+
+    fenced = OpsDriver(dataclasses.replace(driver.ops, sleep=fence))
+    await _in_view(fenced.ops, "emp-25")
+
+    result = await fenced.invoke("erase", "emp-25")
+
+    assert result.exit_code == 0, result.output
+    assert seen_at_fence == [(1, 0)]  # the erasure is written, the tombstone not yet
+    [tombstone] = await driver.read(driver.topics.enriched)
+    assert tombstone.value is None
 
 
 async def test_erase_of_an_unknown_employee_exits_2_and_changes_nothing(

@@ -11,7 +11,11 @@ from enrich_service.settings import Settings
 def main() -> None:
     settings = load_settings(Settings, "enrich-service")
     configure_logging("enrich-service", log_format=settings.log_format, level=settings.log_level)
-    serve(create_app(settings), host=settings.host, port=settings.enrich_port)
+    app = create_app(settings)
+    # A background task that fails stops the server: exit 1, so the process is restarted.
+    raise SystemExit(
+        serve(app, host=settings.host, port=settings.enrich_port, supervisor=app.state.supervisor)
+    )
 
 
 if __name__ == "__main__":

@@ -27,12 +27,18 @@ from onboarding_runtime.kafka import (
     dead_letter_to,
 )
 from onboarding_runtime.pii import Pseudonymizer
+from onboarding_runtime.published import PublishedVersions
+from onboarding_runtime.supervision import Supervisor
 
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
 from enrich_service.records import decode, supersedes
 from enrich_service.settings import Settings
+
+# How long start-up waits for the erasure log and the published versions before serving
+# (not ready) while they go on loading.
+STARTUP_WAIT_S = 10.0
 
 
 def build_okta(settings: Settings) -> OktaClient:
@@ -53,6 +59,8 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
     okta_client = okta or build_okta(settings)
     pseudonymize = Pseudonymizer(settings.pii_hash_key.get_secret_value().encode())
     erasures = ErasureWatch(settings.kafka_bootstrap_servers, pseudonymize)
+    published = PublishedVersions(settings.kafka_bootstrap_servers)
+    supervisor = Supervisor()
     recent = RecentEvents(settings.enrich_dedupe_window, pseudonymize)
 
     async def publish(event: UserEnriched) -> None:
@@ -75,6 +83,8 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
             hr_offset=record.offset,
             not_found_retry_s=settings.enrich_not_found_retry_s,
             erased=erasures.erasures.covers,
+            sync_erasures=erasures.sync,
+            published=published,
             recent=recent,
             sent_again=sent_again(record.headers),
         )
@@ -92,20 +102,38 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
         # On revocation: what cancelled attempts handed to the producer lands first.
         settle=producer.flush,
+        # On assignment: the newest versions the previous owners published, read to the end.
+        prepare=published.sync,
     )
+
+    async def consume() -> None:
+        # Not one HR event before the erasure log and the published versions are loaded,
+        # however long that takes (readiness says so meanwhile): no erased person comes
+        # back, no older state goes out after a newer one.
+        await erasures.caught_up.wait()
+        await published.caught_up.wait()
+        app.state.consuming = True
+        await runner.run()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await producer.start()
-        # Read the erasure log before the first HR event, so no erased person comes back.
-        await erasures.start()
-        task = asyncio.create_task(runner.run(), name="enrich-consumer")
+        await erasures.start(timeout_s=STARTUP_WAIT_S)
+        await published.start(timeout_s=STARTUP_WAIT_S)
+        task = supervisor.watch(asyncio.create_task(consume(), name="enrich-consumer"), "consumer")
+        for name, follower in (("erasures", erasures.task), ("published", published.task)):
+            if follower is not None:
+                supervisor.watch(follower, name)
         try:
             yield
         finally:
-            runner.stop()
+            supervisor.stopping()
+            runner.stop()  # a running consumer drains and commits before it ends
+            if not app.state.consuming:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await published.stop()
             await erasures.stop()
             await producer.stop()
             if isinstance(okta_client, OktaClient):
@@ -114,9 +142,26 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
     async def consumer_ready() -> bool:
         return runner.healthy()
 
+    async def erasures_loaded() -> bool:
+        return erasures.caught_up.is_set()
+
+    async def versions_loaded() -> bool:
+        return published.caught_up.is_set()
+
     app = FastAPI(title="enrich-service", version="1.0.0", lifespan=lifespan)
     app.state.runner = runner
+    app.state.supervisor = supervisor
+    app.state.consuming = False
     app.include_router(
-        health_router(lambda: {"kafka": producer.healthy, "consumer": consumer_ready})
+        health_router(
+            lambda: {
+                "kafka": producer.healthy,
+                "erasures": erasures_loaded,
+                "published_versions": versions_loaded,
+                "consumer": consumer_ready,
+                "tasks": supervisor.ready,
+            },
+            causes=supervisor.causes,
+        )
     )
     return app

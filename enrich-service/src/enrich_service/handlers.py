@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from onboarding_events import (
     USER_ENRICHED,
@@ -16,7 +16,14 @@ from onboarding_events import (
     is_onboarded,
     unique_in_order,
 )
-from onboarding_runtime.kafka import PermanentError, RetryableError, UnavailableError
+from onboarding_runtime.kafka import (
+    BrokerUnavailable,
+    PermanentError,
+    RetryableError,
+    UnavailableError,
+)
+from onboarding_runtime.published import STALE_SKIPPED
+from onboarding_runtime.view.versions import version_of
 from prometheus_client import Counter
 
 from enrich_service.okta import Okta
@@ -29,6 +36,28 @@ DEFAULT_NOT_FOUND_RETRY_S = 3600.0
 Publish = Callable[[UserEnriched], Awaitable[None]]
 # Whether an operator erased this employee after (or at) the event's time.
 Erased = Callable[[str, datetime], bool]
+# Wait until every erasure written so far is known to `Erased` (False: the log is unreachable).
+SyncErasures = Callable[[], Awaitable[bool]]
+
+
+class Published(Protocol):
+    """The newest version per employee on the enriched topic (`onboarding_runtime.published`)."""
+
+    def is_newer(self, employee_id: str, version: str) -> bool: ...
+    def record(self, employee_id: str, version: str) -> None: ...
+
+
+class _NothingPublished:
+    def is_newer(self, employee_id: str, version: str) -> bool:
+        return True
+
+    def record(self, employee_id: str, version: str) -> None:
+        return None
+
+
+async def _in_sync() -> bool:
+    return True
+
 
 ERASED_SKIPPED = Counter(
     "onboarding_enrich_erased_skipped_total",
@@ -85,11 +114,14 @@ async def on_hr_user_upserted(
     hr_offset: int,
     not_found_retry_s: float = DEFAULT_NOT_FOUND_RETRY_S,
     erased: Erased = lambda _employee_id, _time: False,
+    sync_erasures: SyncErasures = _in_sync,
+    published: Published | None = None,
     recent: RecentEvents | None = None,
     sent_again: bool = False,
 ) -> None:
     """Enrich `event` unless erased, or (with `recent`) already handled and not `sent_again`
-    on purpose by an operator (replay, redrive)."""
+    on purpose by an operator (replay, redrive); publish it only if it is newer than what
+    the enriched topic already has for the employee (`published`)."""
     if recent is not None and recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
         return
     await _enrich(
@@ -99,6 +131,8 @@ async def on_hr_user_upserted(
         hr_offset=hr_offset,
         not_found_retry_s=not_found_retry_s,
         erased=erased,
+        sync_erasures=sync_erasures,
+        published=published or _NothingPublished(),
     )
     # Final only now: a failure raises above, and the runner retries or dead-letters it.
     if recent is not None:
@@ -113,9 +147,15 @@ async def _enrich(
     hr_offset: int,
     not_found_retry_s: float,
     erased: Erased,
+    sync_erasures: SyncErasures,
+    published: Published,
 ) -> None:
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()
+        return
+    version = version_of(event.time, hr_offset)
+    if not published.is_newer(event.subject, version):
+        STALE_SKIPPED.inc()  # a newer state is out already: no Okta calls for this one
         return
     account = await okta.find_user_by_email(event.data.email)
     if account is None:
@@ -134,9 +174,17 @@ async def _enrich(
         hreventid=event.id,
         hroffset=str(hr_offset),
     )
-    # Asked again: the erasure may have come while Okta was asked (or during an hour of
-    # not-found retries); publishing now would bring the person back after their tombstone.
+    # Asked again, with every erasure written so far read first: it may have come while
+    # Okta was asked (or during an hour of not-found retries), and publishing now would
+    # bring the person back after their tombstone. `onboarding-ops erase` writes the
+    # tombstone only once a publish that passed this check has landed.
+    if not await sync_erasures():
+        raise BrokerUnavailable()
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()
         return
-    await publish(enriched)
+    if not published.is_newer(event.subject, version):
+        STALE_SKIPPED.inc()  # a newer state went out while Okta was asked
+        return
+    await publish(enriched)  # nothing awaited between the checks and handing it over
+    published.record(event.subject, version)

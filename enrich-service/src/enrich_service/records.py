@@ -1,4 +1,10 @@
-"""HR records off `hr.users.v1`: decoding, and which of two records of one employee wins."""
+"""HR records off `hr.users.v1`: decoding, and which of two records of one employee wins.
+
+Both are total. Whatever a record holds (not JSON, nested thousands deep, not UTF-8, a
+field of the wrong type), `decode` raises `PermanentError` with code `invalid_event`, so the
+record is dead-lettered with a reason, and `supersedes` answers: an unreadable record's
+time is unknown, and an unknown time supersedes nothing and is superseded by nothing.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,16 @@ def decode(record: Record) -> HrUserUpserted:
         raise PermanentError(
             f"invalid HR event: {exc.error_count()} errors", code="invalid_event"
         ) from exc
+    except Exception as exc:  # RecursionError, UnicodeDecodeError...: unreadable all the same
+        raise PermanentError(
+            f"invalid HR event: unreadable ({type(exc).__name__})", code="invalid_event"
+        ) from exc
 
 
 def _time(record: Record) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(json.loads(record.value or b"")["time"])
-    except (ValueError, KeyError, TypeError):
+    except Exception:  # not JSON, too deep (RecursionError), no object, no `time`, no text
         return None
     return parsed if parsed.tzinfo is not None else None
 

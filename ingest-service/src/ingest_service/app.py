@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import EventProducer, TopicFollower
 from onboarding_runtime.pii import Pseudonymizer
+from onboarding_runtime.supervision import Supervisor
 
 from ingest_service.acceptor import Acceptor
 from ingest_service.auth import Authenticator
@@ -38,6 +39,8 @@ INDEX_LOAD_WAIT_S = 10.0
 def create_app(
     settings: Settings, *, sink: EventSink | None = None, deliveries: DeliveryIndex | None = None
 ) -> FastAPI:
+    supervisor = Supervisor()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
@@ -67,6 +70,8 @@ def create_app(
                 # start; with the broker down the service starts anyway, not ready.
                 await follower.start(timeout_s=INDEX_LOAD_WAIT_S)
                 stack.push_async_callback(follower.stop)
+                if follower.task is not None:
+                    supervisor.watch(follower.task, "delivery-index")
                 loaded = asyncio.create_task(_when_loaded(follower, index), name="index-loaded")
                 stack.push_async_callback(_cancel, loaded)
             acceptor = Acceptor(event_sink.enqueue, index, wait_s=settings.kafka_publish_timeout_s)
@@ -79,6 +84,7 @@ def create_app(
                 pseudonymize=Pseudonymizer(settings.pii_hash_key.get_secret_value().encode()),
                 retry_after_s=settings.retry_after_s,
             )
+            stack.callback(supervisor.stopping)  # runs first: what stops now is no failure
             yield
 
     app = IngestApp(
@@ -91,10 +97,18 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.supervisor = supervisor
     app.add_middleware(TraceMiddleware)
     app.include_router(webhook_router)
     app.include_router(
-        health_router(lambda: {"kafka": app.state.sink.healthy, "deliveries": _index_ready(app)})
+        health_router(
+            lambda: {
+                "kafka": app.state.sink.healthy,
+                "deliveries": _index_ready(app),
+                "tasks": supervisor.ready,
+            },
+            causes=supervisor.causes,
+        )
     )
     return app
 

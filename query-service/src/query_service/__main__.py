@@ -11,7 +11,11 @@ from query_service.settings import Settings
 def main() -> None:
     settings = load_settings(Settings, "query-service")
     configure_logging("query-service", log_format=settings.log_format, level=settings.log_level)
-    serve(create_app(settings), host=settings.host, port=settings.query_port)
+    app = create_app(settings)
+    # A background task that fails stops the server: exit 1, so the process is restarted.
+    raise SystemExit(
+        serve(app, host=settings.host, port=settings.query_port, supervisor=app.state.supervisor)
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 The runner retries a slice until its write succeeds (forever: while the database is down
 the projector pauses here) and commits the poll's offsets only after every slice is written.
+Before each write the erasure log is read to its end (`sync_erasures`), so the views' writers
+drop what an `onboarding-ops erase` issued meanwhile covers.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
-from onboarding_runtime.kafka import ConsumerRunner
+from onboarding_runtime.kafka import BrokerUnavailable, ConsumerRunner
 from onboarding_runtime.kafka.consumer import Record, RetryPolicy
 from onboarding_runtime.view import StatusView, UsersView
 
 TOPICS = (USERS_ENRICHED_TOPIC, HR_USERS_TOPIC, HR_USERS_DLQ_TOPIC)
 
 Project = Callable[[Sequence[Record]], Awaitable[int]]
+SyncErasures = Callable[[], Awaitable[bool]]
 
 
 def projections(users: UsersView, status: StatusView) -> dict[str, Project]:
@@ -33,10 +36,13 @@ def build_projector(
     users: UsersView,
     status: StatusView,
     max_batch: int,
+    sync_erasures: SyncErasures,
 ) -> ConsumerRunner:
     by_topic = projections(users, status)
 
     async def project(records: Sequence[Record]) -> None:
+        if not await sync_erasures():
+            raise BrokerUnavailable()  # retried: the batch waits for the erasure log
         await by_topic[records[0].topic](records)
 
     return ConsumerRunner(

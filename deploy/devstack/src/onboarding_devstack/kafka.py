@@ -94,7 +94,7 @@ def ensure_kafka(root: Path) -> Path:
     return libs
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     """A Kafka `Uuid` as `kafka-storage random-uuid` prints it, without starting a JVM."""
     while True:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -131,8 +131,8 @@ def _properties(data_dir: Path, port: int, controller_port: int) -> str:
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _metadata_ready(port: int) -> bool:
-    """True once the broker answers a Metadata (v4) request listing at least one broker."""
+def metadata_brokers(port: int) -> int:
+    """How many brokers the node on `port` lists in a Metadata (v4) answer (0: no answer)."""
     request = struct.pack(">hhih", 3, 4, 1, 8) + b"devstack" + struct.pack(">i?", 0, False)
     try:
         with socket.create_connection((HOST, port), timeout=2.0) as sock:
@@ -140,10 +140,15 @@ def _metadata_ready(port: int) -> bool:
             head = _recv(sock, 4)
             body = _recv(sock, struct.unpack(">i", head)[0])
     except OSError:
-        return False
+        return 0
     # correlation id, throttle time, then the broker array's length
     correlation, _, brokers = struct.unpack(">iii", body[:12])
-    return bool(correlation == 1 and brokers > 0)
+    return int(brokers) if correlation == 1 else 0
+
+
+def _metadata_ready(port: int) -> bool:
+    """True once the broker answers metadata listing at least one broker."""
+    return metadata_brokers(port) > 0
 
 
 def _recv(sock: socket.socket, size: int) -> bytes:
@@ -167,15 +172,37 @@ def start_kafka(
     full_jit: bool = False,
 ) -> Managed:
     """Start the broker (formatting `data_dir` the first time); return once it serves metadata."""
-    managed = Managed(NAME, run_dir)
+    managed = launch_node(
+        root,
+        Managed(NAME, run_dir),
+        data_dir,
+        _properties(data_dir, port, controller_port),
+        cluster_id=new_cluster_id(),
+        full_jit=full_jit,
+    )
+    wait_serving(managed, port, timeout=timeout)
+    return managed
+
+
+def launch_node(
+    root: Path,
+    managed: Managed,
+    data_dir: Path,
+    properties: str,
+    *,
+    cluster_id: str,
+    full_jit: bool = False,
+) -> Managed:
+    """Write `properties`, format `data_dir` (once, with `cluster_id`) and start the node in
+    the background; `wait_serving` waits for it. Nodes of one cluster share the cluster id."""
     if managed.running():
-        raise StartError(f"{NAME} already running (pid {managed.pid()}); stop it first")
+        raise StartError(f"{managed.name} already running (pid {managed.pid()}); stop it first")
     libs = ensure_kafka(root)
     java = _tool("java")
-    home = run_dir / NAME
+    home = managed.run_dir / managed.name
     config = home / "server.properties"
     home.mkdir(parents=True, exist_ok=True)
-    config.write_text(_properties(data_dir, port, controller_port))
+    config.write_text(properties)
     archive = _archive(libs, java)
     logging = f"-Dlog4j2.configurationFile={root / 'deploy' / 'kafka' / 'log4j2.yaml'}"
     jit = [] if full_jit else [FAST_START_JIT]
@@ -186,7 +213,7 @@ def start_kafka(
         (data_dir / "kraft").mkdir(parents=True, exist_ok=True)
         fmt = [*jvm, "kafka.tools.StorageTool", "format", "--ignore-formatted"]
         done = subprocess.run(
-            [*fmt, "--cluster-id", _cluster_id(), "--config", str(config)],
+            [*fmt, "--cluster-id", cluster_id, "--config", str(config)],
             capture_output=True,
             text=True,
             check=False,
@@ -197,25 +224,29 @@ def start_kafka(
         jvm.insert(1, f"-XX:ArchiveClassesAtExit={home / 'classes.jsa'}")
         (home / "classes.target").write_text(f"{archive}\n")
     start(managed, [*jvm, "kafka.Kafka", str(config)], cwd=home)
+    return managed
+
+
+def wait_serving(managed: Managed, port: int, *, timeout: float) -> None:
+    """Until the node answers metadata on `port`; stopped and StartError if it does not."""
     deadline = time.monotonic() + timeout
     try:
         wait_for_port(managed, HOST, port, timeout=timeout)
         while not _metadata_ready(port):
             if not managed.running():
-                raise StartError(f"{NAME} exited; see {managed.log_file}")
+                raise StartError(f"{managed.name} exited; see {managed.log_file}")
             if time.monotonic() > deadline:
-                raise StartError(f"{NAME} not serving metadata after {timeout:.0f}s")
+                raise StartError(f"{managed.name} not serving metadata after {timeout:.0f}s")
             time.sleep(0.1)
     except StartError:
         stop(managed)
         raise
-    return managed
 
 
-def stop_kafka(run_dir: Path) -> bool:
-    """Stop the broker started with `run_dir`; True if it was running."""
-    stopped = stop(Managed(NAME, run_dir), timeout=30.0)
-    _keep_archive(run_dir / NAME)
+def stop_kafka(run_dir: Path, name: str = NAME) -> bool:
+    """Stop the broker `name` started with `run_dir`; True if it was running."""
+    stopped = stop(Managed(name, run_dir), timeout=30.0)
+    _keep_archive(run_dir / name)
     return stopped
 
 

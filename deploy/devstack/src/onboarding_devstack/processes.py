@@ -1,7 +1,9 @@
 """Background processes with a pid file and a log file, shared by `make up` and the tests.
 
 A process started here outlives the Python that started it (its own session), so `make up`
-can return; `stop` ends the whole process group.
+can return; `stop` ends the whole process group. Started with `record_exit`, a small shell
+waits for it and writes its exit status beside the pid file, so a process that ended on its
+own (its pid file is still there: `stop` removes it) can be reported with its status.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ class Managed:
     def log_file(self) -> Path:
         return self.run_dir / "logs" / f"{self.name}.log"
 
+    @property
+    def exit_file(self) -> Path:
+        return self.run_dir / "exits" / f"{self.name}.exit"
+
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text().strip())
@@ -48,6 +54,23 @@ class Managed:
 
     def running(self) -> bool:
         return self.pid() is not None
+
+    def exited(self) -> bool:
+        """It ended without `stop`: its pid file is there, the process is not."""
+        return self.pid_file.exists() and not self.running()
+
+    def exit_status(self) -> int | None:
+        """The status it ended with, if it was started with `record_exit` and has ended."""
+        try:
+            return int(self.exit_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def exit_report(self) -> str:
+        """`<name> exited with status N; see <log>`, for a process that ended on its own."""
+        status = self.exit_status()
+        said = "" if status is None else f" with status {status}"
+        return f"{self.name} exited{said}; see {self.log_file}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -74,10 +97,19 @@ def start(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    record_exit: bool = False,
 ) -> int:
-    """Start `argv` detached, logging to the managed log file; return its pid."""
+    """Start `argv` detached, logging to the managed log file; return its pid.
+
+    `record_exit`: run it under `/bin/sh`, which writes its exit status to `exit_file` when
+    it ends; the shell defers SIGTERM until its child has ended, so `stop` still waits for
+    the process itself."""
     managed.pid_file.parent.mkdir(parents=True, exist_ok=True)
     managed.log_file.parent.mkdir(parents=True, exist_ok=True)
+    if record_exit:
+        managed.exit_file.parent.mkdir(parents=True, exist_ok=True)
+        managed.exit_file.unlink(missing_ok=True)
+        argv = ["/bin/sh", "-c", _RECORD_EXIT, "sh", str(managed.exit_file), *argv]
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
@@ -94,6 +126,11 @@ def start(
     _children[proc.pid] = proc
     managed.pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
+
+
+# $1: the exit file; the rest: the command. A trapped signal waits for the foreground child
+# (POSIX), and the child gets default handlers back, so it stops as it would alone.
+_RECORD_EXIT = 'exit_file=$1; shift; trap : TERM INT; "$@"; echo $? > "$exit_file"'
 
 
 def stop(managed: Managed, *, timeout: float = 20.0) -> bool:
@@ -116,10 +153,20 @@ def stop(managed: Managed, *, timeout: float = 20.0) -> bool:
     return True
 
 
+# Ports this process handed out: the system may offer a port again as soon as its probe
+# socket is closed, and two parts of one stack (a broker and its controller) must differ.
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on now, and not one this process handed out before."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def port_open(host: str, port: int) -> bool:

@@ -173,7 +173,7 @@ def start_apps(cfg: StackConfig, *, timeout: float = 60.0) -> list[str]:
     env = cfg.service_env()
     for name in names:
         if not managed(cfg, name).running():
-            start(managed(cfg, name), [_bin(name)], env=env, cwd=cfg.root)
+            start(managed(cfg, name), [_bin(name)], env=env, cwd=cfg.root, record_exit=True)
             started.append(name)
     for name in names:
         path = "/v1/healthz" if name == "okta-simulator" else "/v1/readyz"
@@ -193,9 +193,28 @@ def wait_http(proc: Managed, url: str, *, timeout: float) -> None:
         except httpx.HTTPError as exc:
             last = type(exc).__name__
         if not proc.running():
-            raise StartError(f"{proc.name} exited; see {proc.log_file}")
+            raise StartError(proc.exit_report())
         time.sleep(0.2)
     raise StartError(f"{proc.name} not ready at {url} after {timeout:.0f}s ({last})")
+
+
+def status(cfg: StackConfig) -> list[tuple[str, str, bool]]:
+    """Each process of the stack: (name, what it is doing, whether it ended on its own).
+
+    A service that ended without `make down` (a consumer that failed, a crash) shows its
+    exit status and log file; `make up` starts it again."""
+    names = ["kafka", "ferretdb", *([] if cfg.okta_org_url else ["okta-simulator"]), *SERVICES]
+    report = []
+    for name in names:
+        proc = managed(cfg, name)
+        pid = proc.pid()
+        if pid is not None:
+            report.append((name, f"running (pid {pid})", False))
+        elif proc.exited():
+            report.append((name, proc.exit_report(), True))
+        else:
+            report.append((name, "not running", False))
+    return report
 
 
 def stop_all(cfg: StackConfig) -> list[str]:

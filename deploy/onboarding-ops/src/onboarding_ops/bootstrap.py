@@ -6,8 +6,9 @@ and database and pass it in (`CliRunner.invoke(app, ..., obj=ops)`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from onboarding_runtime.kafka import EventProducer
@@ -21,11 +22,15 @@ from onboarding_ops.settings import Settings
 from onboarding_ops.topics import TopicNames
 from onboarding_ops.view import MongoView
 
+Sleep = Callable[[float], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class Ops:
     settings: Settings
     topics: TopicNames = field(default_factory=TopicNames)
+    # How commands wait (erase's publish fence); tests drive their own.
+    sleep: Sleep = asyncio.sleep
 
     @property
     def pseudonym(self) -> Pseudonymizer:
@@ -45,7 +50,7 @@ async def open_kafka(ops: Ops) -> AsyncIterator[Kafka]:
     timeout = settings.ops_connect_timeout_s
     async with admin_client(settings.kafka_bootstrap_servers, timeout) as admin:
         for name in (ops.topics.erasures, ops.topics.redrives):
-            await ensure_topic(admin, ops.topics.spec(name), settings.kafka_replication_factor)
+            await ensure_topic(admin, ops.topics.spec(name), settings.durability)
     reader = TopicReader(settings.kafka_bootstrap_servers, timeout_s=timeout)
     await reader.start()
     producer = EventProducer(

@@ -2,7 +2,8 @@
 
 Each command reads the services' settings variables, does its work with a progress bar on
 stderr, and ends with a summary on stdout. A failure is one message on stderr and exit
-code 1 (the run failed) or 2 (the arguments are wrong).
+code 1 (the run failed) or 2 (the arguments or settings are wrong); `topics` exits 3 when
+drift remains that only an operator can fix.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from onboarding_ops import commands, render
 from onboarding_ops.arguments import check_employee_id, parse_since
 from onboarding_ops.bootstrap import Ops
 from onboarding_ops.console import err, out
-from onboarding_ops.errors import BAD_ARGUMENT, RUNTIME_FAILURE, OpsError
+from onboarding_ops.errors import BAD_ARGUMENT, NEEDS_OPERATOR, RUNTIME_FAILURE, OpsError
 from onboarding_ops.settings import Settings
 
 app = typer.Typer(
@@ -84,13 +85,23 @@ def _errors() -> Iterator[None]:
 def topics(
     ctx: typer.Context,
     check: Annotated[
-        bool, typer.Option("--check", help="Only report drift; change nothing; exit 1 on drift.")
+        bool,
+        typer.Option(
+            "--check",
+            help="Only report drift; change nothing; exit 1 on drift, 3 if an operator must act.",
+        ),
     ] = False,
 ) -> None:
-    """Create the missing topics and fix configuration drift, idempotently. Never deletes."""
+    """Create the missing topics and fix configuration drift, idempotently. Never deletes.
+
+    Replication factor (KAFKA_REPLICATION_FACTOR) and partition count drift are reported,
+    never changed, and exit 3: an operator reassigns partitions (kafka-reassign-partitions).
+    """
     with _errors():
         reports = asyncio.run(commands.topics(ctx.obj, fix=not check))
     render.topic_reports(out(), reports)
+    if any(r.needs_operator for r in reports):
+        raise typer.Exit(NEEDS_OPERATOR)
     if check and any(r.state != "ok" for r in reports):
         raise typer.Exit(RUNTIME_FAILURE)
 

@@ -11,14 +11,15 @@ from onboarding_ops import replay as replaying
 from onboarding_ops.bootstrap import Ops, load_erasures, open_kafka, open_view
 from onboarding_ops.console import progress
 from onboarding_ops.dead_letters import DeadLetters, read_dead_letters
-from onboarding_ops.kafka_admin import TopicReport, admin_client, reconcile_topics
+from onboarding_ops.kafka_admin import admin_client
+from onboarding_ops.reconcile import TopicReport, reconcile_topics
 
 
 async def topics(ops: Ops, *, fix: bool) -> list[TopicReport]:
     settings = ops.settings
     async with admin_client(settings.kafka_bootstrap_servers, settings.ops_connect_timeout_s) as a:
         return await reconcile_topics(
-            a, ops.topics.specs(), replication_factor=settings.kafka_replication_factor, fix=fix
+            a, ops.topics.specs(), durability=settings.durability, fix=fix
         )
 
 

@@ -4,6 +4,12 @@ Order matters for a run cut short: the erasure is written to the erasure log fir
 then on no replay, redrive or rebuild brings the person back), then the tombstone goes to
 `users.enriched.v1` (subscribers drop them; compaction removes the older records), then the
 view documents are deleted. Every step is idempotent: running `erase` again finishes it.
+
+Between the erasure record and the tombstone, `erase` waits out the publish fence: enrich
+reads the erasure log to its end right before each publish, so a publish that did not see
+this erasure was handed to the producer before the record was written, and lands (or
+fails) within enrich's `KAFKA_PUBLISH_TIMEOUT_S`. Waiting that long (plus a second) puts
+the tombstone after every enriched record of an event accepted before the erasure.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from onboarding_ops.view import View
 
 # On the tombstone: when the erasure happened, so a projector can refuse older events.
 ERASED_AT_HEADER = "onboarding-erased-at"
+PUBLISH_FENCE_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ async def erase(
         )
     now = datetime.now(UTC)
     await record_erasure(kafka.producer, ops.topics.erasures, ops.pseudonym, employee_id, now)
+    await ops.sleep(ops.settings.kafka_publish_timeout_s + PUBLISH_FENCE_MARGIN_S)
     await kafka.producer.publish(
         ops.topics.enriched,
         key=employee_id,

@@ -5,12 +5,17 @@ Exception
       │                  a topic missing, a step refused)
       └── BadArgument    exit 2 (the command line is wrong: unknown id, bad timestamp), the
                          same code Typer uses for a usage error
+
+No exception, but its own code: `topics` exits 3 when drift remains that it must not fix
+itself (replication factor, partition count), so a deploy job can tell "the broker was
+away, try again" (1) from "an operator has to act" (3).
 """
 
 from __future__ import annotations
 
 RUNTIME_FAILURE = 1
 BAD_ARGUMENT = 2
+NEEDS_OPERATOR = 3
 
 
 class OpsError(Exception):

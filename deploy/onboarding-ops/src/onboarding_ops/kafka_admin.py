@@ -1,8 +1,6 @@
-"""Create the missing topics and bring the existing ones' configurations back to the spec.
+"""The admin requests `topics` and the commands need: create, describe, alter configs.
 
-Idempotent and never destructive: nothing is deleted, and partitions are only reported,
-never added, since more partitions would move employees to other partitions and break the
-per-employee order the platform relies on.
+What to do with what they return (which drift to fix, which to report) is `reconcile.py`'s.
 """
 
 from __future__ import annotations
@@ -10,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -19,21 +16,13 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from onboarding_runtime.kafka import TopicSpec
 
 from onboarding_ops.errors import OpsError
+from onboarding_ops.topics import Durability, wanted_configs
 
 TOPIC_ALREADY_EXISTS = 36
 # Where a topic's config value comes from (DescribeConfigs `config_source`).
 DYNAMIC_TOPIC_CONFIG = 1
 # How long a created topic or a changed configuration may take to reach the brokers.
 VISIBLE_TIMEOUT_S = 15.0
-
-State = Literal["created", "ok", "fixed", "drift", "missing"]
-
-
-@dataclass(frozen=True)
-class TopicReport:
-    name: str
-    state: State
-    details: list[str] = field(default_factory=list)
 
 
 @contextlib.asynccontextmanager
@@ -52,48 +41,22 @@ async def admin_client(bootstrap: str, timeout_s: float) -> AsyncIterator[AIOKaf
         await admin.close()
 
 
-async def reconcile_topics(
-    admin: AIOKafkaAdminClient,
-    specs: Sequence[TopicSpec],
-    *,
-    replication_factor: int,
-    fix: bool = True,
-) -> list[TopicReport]:
-    """One report per spec, in order. With `fix=False` nothing is changed (a dry check)."""
-    existing = set(await admin.list_topics())
-    missing = [s for s in specs if s.name not in existing]
-    if missing and fix:
-        await _create(admin, missing, replication_factor)
-    present = [s for s in specs if s.name in existing]
-    partitions = await _partition_counts(admin, [s.name for s in present])
-    configs = await _configs(admin, [s.name for s in present])
-    reports: dict[str, TopicReport] = {
-        s.name: TopicReport(s.name, "created" if fix else "missing") for s in missing
-    }
-    for spec in present:
-        reports[spec.name] = await _check(
-            admin, spec, partitions[spec.name], configs[spec.name], fix
-        )
-    return [reports[s.name] for s in specs]
-
-
-async def ensure_topic(
-    admin: AIOKafkaAdminClient, spec: TopicSpec, replication_factor: int
-) -> None:
+async def ensure_topic(admin: AIOKafkaAdminClient, spec: TopicSpec, durability: Durability) -> None:
     """Create one topic if missing (commands that write to it call this first)."""
     if spec.name not in set(await admin.list_topics()):
-        await _create(admin, [spec], replication_factor)
+        await create_topics(admin, [spec], durability)
 
 
-async def _create(
-    admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec], replication_factor: int
+async def create_topics(
+    admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec], durability: Durability
 ) -> None:
+    """Created with their durability configs from the start: no moment with weaker ones."""
     new = [
         NewTopic(
             name=s.name,
             num_partitions=s.partitions,
-            replication_factor=replication_factor,
-            topic_configs=dict(s.configs),
+            replication_factor=durability.replication_factor,
+            topic_configs=wanted_configs(s, durability),
         )
         for s in specs
     ]
@@ -128,13 +91,21 @@ async def _until_visible(
         await asyncio.sleep(0.1)
 
 
-async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+async def describe_replicas(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
+    """Per topic: the number of replicas of each partition, in partition order."""
     if not names:
         return {}
-    return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(names)}
+    result: dict[str, list[int]] = {}
+    for topic in await admin.describe_topics(names):
+        name, code = topic["topic"], topic["error_code"]
+        if code:
+            raise OpsError(f"could not describe topic {name}: error code {code}")
+        partitions = sorted(topic["partitions"], key=lambda p: int(p["partition"]))
+        result[name] = [len(p["replicas"]) for p in partitions]
+    return result
 
 
-async def _configs(
+async def describe_configs(
     admin: AIOKafkaAdminClient, names: list[str]
 ) -> dict[str, dict[str, tuple[str, int]]]:
     """Per topic: config name -> (value, source)."""
@@ -150,38 +121,12 @@ async def _configs(
     return result
 
 
-async def _check(
-    admin: AIOKafkaAdminClient,
-    spec: TopicSpec,
-    partitions: int,
-    current: dict[str, tuple[str, int]],
-    fix: bool,
-) -> TopicReport:
-    details: list[str] = []
-    unfixable = False
-    if partitions != spec.partitions:
-        unfixable = True
-        details.append(
-            f"{partitions} partitions, spec says {spec.partitions}: left as is "
-            "(changing them would move employees to other partitions)"
-        )
-    drift = {
-        key: want
-        for key, want in spec.configs.items()
-        if key not in current or current[key][0] != want
-    }
-    for key, want in drift.items():
-        have = current[key][0] if key in current else "unset"
-        details.append(f"{key}={have}, spec says {want}")
-    if drift and fix:
-        # AlterConfigs replaces every dynamic config of the topic, so keep the others.
-        keep = {k: v for k, (v, source) in current.items() if source == DYNAMIC_TOPIC_CONFIG}
-        await _alter(admin, spec.name, {**keep, **spec.configs})
-        return TopicReport(spec.name, "drift" if unfixable else "fixed", details)
-    return TopicReport(spec.name, "drift" if details else "ok", details)
+async def alter_configs(admin: AIOKafkaAdminClient, name: str, configs: dict[str, str]) -> None:
+    """Set a topic's dynamic configs to exactly `configs`, and wait until the broker shows them.
 
-
-async def _alter(admin: AIOKafkaAdminClient, name: str, configs: dict[str, str]) -> None:
+    AlterConfigs replaces every dynamic config of the topic (aiokafka has no
+    IncrementalAlterConfigs), so callers pass the overrides they keep along with the new ones.
+    """
     resource = ConfigResource(ConfigResourceType.TOPIC, name, configs)
     responses: list[Any] = await admin.alter_configs([resource])
     for response in responses:
@@ -191,7 +136,7 @@ async def _alter(admin: AIOKafkaAdminClient, name: str, configs: dict[str, str])
     # The brokers apply it a moment later; return once a describe shows it.
     deadline = asyncio.get_running_loop().time() + VISIBLE_TIMEOUT_S
     while True:
-        current = (await _configs(admin, [name]))[name]
+        current = (await describe_configs(admin, [name]))[name]
         if all(current.get(k, ("", 0))[0] == v for k, v in configs.items()):
             return
         if asyncio.get_running_loop().time() > deadline:

@@ -9,21 +9,41 @@ from rich.table import Table
 
 from onboarding_ops.dead_letters import DeadLetter
 from onboarding_ops.erase import EraseSummary
-from onboarding_ops.kafka_admin import TopicReport
 from onboarding_ops.rebuild import RebuildSummary
+from onboarding_ops.reconcile import Kind, TopicReport
 from onboarding_ops.redrive import RedriveSummary
 from onboarding_ops.replay import ReplaySummary
+
+# What the operator does about drift `topics` leaves alone (the README says more).
+OPERATOR_STEPS: dict[Kind, str] = {
+    "replication": (
+        "replication factor: topics never moves replicas; reassign them with "
+        "kafka-reassign-partitions (a plan, --execute with --throttle, --verify: see the "
+        "onboarding-ops README), then run topics again"
+    ),
+    "partitions": (
+        "partition count: left as is (more partitions move employees to other partitions and "
+        "break their order; fewer is impossible); change the spec or recreate the topic"
+    ),
+}
 
 
 def topic_reports(console: Console, reports: list[TopicReport]) -> None:
     table = Table("topic", "state", "details", title="Topics")
     for report in reports:
-        table.add_row(report.name, report.state, "; ".join(report.details))
+        table.add_row(report.name, report.state, "\n".join(report.details))
     console.print(table)
     counts = {s: sum(r.state == s for r in reports) for s in ("created", "fixed", "ok", "drift")}
     missing = sum(r.state == "missing" for r in reports)
     line = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     console.print(f"{len(reports)} topics: {line}" + (f", {missing} missing" if missing else ""))
+    stuck = sum(r.needs_operator for r in reports)
+    if stuck:
+        console.print(f"needs an operator: {stuck} of {len(reports)} topics (exit 3)")
+        kinds = {d.kind for r in reports for d in r.drifts if d.needs_operator}
+        for kind, step in OPERATOR_STEPS.items():
+            if kind in kinds:
+                console.print(f"  {step}")
 
 
 def replay_summary(console: Console, s: ReplaySummary) -> None:

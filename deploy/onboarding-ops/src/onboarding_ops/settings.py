@@ -4,14 +4,35 @@
 from __future__ import annotations
 
 from onboarding_runtime.settings import KafkaSettings, MongoSettings, ServiceSettings
-from pydantic import Field
+from pydantic import Field, model_validator
+
+from onboarding_ops.topics import Durability
 
 
 class Settings(ServiceSettings, KafkaSettings, MongoSettings):
     # How long to wait for the broker or the database before giving up with a clear message.
     ops_connect_timeout_s: float = Field(default=10.0, gt=0)
-    # Topics are created with this many replicas (1 for the local single-broker stack).
+    # Topics have this many replicas (1 for the local single-broker stack, 3 in production).
     kafka_replication_factor: int = Field(default=1, ge=1)
+    # A write counts once this many replicas hold it (topic config min.insync.replicas;
+    # 1 locally, 2 in production: one broker may be down and nothing acknowledged is lost).
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
     # The services follow a flipped view pointer within this many seconds (query-service's
     # VIEW_POINTER_TTL_S); a rebuild waits that long before dropping the old collection.
     view_pointer_ttl_s: float = Field(default=2.0, gt=0)
+
+    @property
+    def durability(self) -> Durability:
+        return Durability(self.kafka_replication_factor, self.kafka_min_insync_replicas)
+
+    @model_validator(mode="after")
+    def _min_insync_within_replicas(self) -> Settings:
+        """More in-sync replicas than replicas can never be reached: the topics would refuse
+        every write of the services' producers (`acks=all`)."""
+        isr, replicas = self.kafka_min_insync_replicas, self.kafka_replication_factor
+        if isr > replicas:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS ({isr}) is greater than KAFKA_REPLICATION_FACTOR "
+                f"({replicas}): no write could ever be acknowledged"
+            )
+        return self

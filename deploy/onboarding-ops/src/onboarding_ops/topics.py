@@ -3,6 +3,9 @@
 The services' topics come from `onboarding_runtime.kafka.TOPICS`; the two that only
 operations write are defined here: the erasure log and the redrive marks. Tests give each
 run its own names (`TopicNames`) so they never touch the shared topics.
+
+How many copies each partition has (`Durability`) depends on the cluster, not on the topic,
+so it comes from the settings and applies to every topic alike.
 """
 
 from __future__ import annotations
@@ -35,6 +38,29 @@ REDRIVES_SPEC = TopicSpec(
     configs={"retention.ms": str(30 * DAY_MS), "segment.ms": str(DAY_MS)},
 )
 ALL_SPECS: tuple[TopicSpec, ...] = (*TOPICS, ERASURES_SPEC, REDRIVES_SPEC)
+
+
+@dataclass(frozen=True)
+class Durability:
+    """Replicas per partition, and how many of them must hold a write before a producer with
+    `acks=all` (every producer of the platform) hears that it is stored."""
+
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+    def configs(self) -> dict[str, str]:
+        """The topic configs that carry it, on every topic."""
+        return {
+            "min.insync.replicas": str(self.min_insync_replicas),
+            # An unclean leader is a replica that missed acknowledged writes: electing one
+            # loses them silently. Better a partition unavailable until a full replica returns.
+            "unclean.leader.election.enable": "false",
+        }
+
+
+def wanted_configs(spec: TopicSpec, durability: Durability) -> dict[str, str]:
+    """What a topic's configuration must hold: its spec's configs plus the durability ones."""
+    return {**spec.configs, **durability.configs()}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ then follows it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -63,8 +64,17 @@ class ErasureWatch:
         self.caught_up = self._follower.caught_up
 
     async def start(self, *, timeout_s: float = 30.0) -> None:
-        """Follow the topic; wait (bounded) until what was there at start is read."""
+        """Follow the topic; wait (bounded) until what was there at start is read. Callers
+        that must not act before the log is loaded wait for `caught_up` as well."""
         await self._follower.start(timeout_s=timeout_s)
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._follower.task
+
+    async def sync(self) -> bool:
+        """Wait until every erasure written before this call is known (False: unsure)."""
+        return await self._follower.sync()
 
     async def stop(self) -> None:
         await self._follower.stop()

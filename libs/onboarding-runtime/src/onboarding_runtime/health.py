@@ -10,10 +10,15 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# Why something is down, by name (e.g. `Supervisor.causes`): short texts of our own.
+Causes = Callable[[], Mapping[str, str]]
 
 
-def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRouter:
-    """`checks` is called per request so it can read clients the lifespan opened."""
+def health_router(
+    checks: Callable[[], Mapping[str, ReadinessCheck]], *, causes: Causes | None = None
+) -> APIRouter:
+    """`checks` is called per request so it can read clients the lifespan opened; `causes`
+    too, and what it names goes into a 503's body (`causes`), so `/v1/readyz` says why."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/v1/healthz", summary="The process is alive")
@@ -23,14 +28,24 @@ def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRout
     @router.get(
         "/v1/readyz",
         summary="Its Kafka and database connections work",
-        responses={503: {"description": "Something it depends on is down; named in `down`"}},
+        responses={
+            503: {
+                "description": "Something it depends on is down, named in `down`; a background "
+                "task that stopped is named in `causes` with why (e.g. `consumer stopped: "
+                "RecursionError`)"
+            }
+        },
     )
     async def readyz() -> JSONResponse:
         named = dict(checks())
         results = await asyncio.gather(*(_safe(check) for check in named.values()))
         down = [name for name, ok in zip(named, results, strict=True) if not ok]
         if down:
-            return JSONResponse({"status": "unavailable", "down": down}, status_code=503)
+            body: dict[str, object] = {"status": "unavailable", "down": down}
+            why = dict(causes()) if causes is not None else {}
+            if why:
+                body["causes"] = why
+            return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

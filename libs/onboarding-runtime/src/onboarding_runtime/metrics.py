@@ -20,3 +20,9 @@ RECORDS_DEAD_LETTERED = Counter(
 HANDLER_SECONDS = Histogram(
     "onboarding_handler_seconds", "Time spent handling one record", ["consumer", "topic"]
 )
+RECORDS_SKIPPED = Counter(
+    "onboarding_records_skipped_total",
+    "Records a consumer without a dead-letter topic could not read and went past "
+    "(the read model's decoders: consumer `view`; topic followers: `follower`)",
+    ["consumer", "topic", "reason"],
+)

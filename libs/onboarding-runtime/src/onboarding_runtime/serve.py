@@ -1,11 +1,25 @@
-"""Run an ASGI app with uvicorn using our logging, not uvicorn's."""
+"""Run an ASGI app with uvicorn using our logging, not uvicorn's.
+
+With a `Supervisor`, a background task that fails stops the service: `serve` stops the
+server gracefully (the lifespan's shutdown runs) and returns 1 for `__main__` to exit with,
+so Kubernetes or compose restarts the process. Under `serve_workers`, each worker process
+calls `exit_on_failure(supervisor)`: the worker sends itself SIGTERM, stops the same way,
+and uvicorn's parent process starts a new worker in its place.
+"""
 
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import sys
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
+
+from onboarding_runtime.supervision import Supervisor
 
 # Young objects collected every 10,000 net allocations instead of 700: under load the
 # default ran a collection every request or two, promoting in-flight request objects until
@@ -22,15 +36,36 @@ def tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def serve(app: FastAPI, *, host: str, port: int) -> None:
-    """One process."""
+def serve(app: FastAPI, *, host: str, port: int, supervisor: Supervisor | None = None) -> int:
+    """One process, until a signal or `supervisor`'s first failure; the exit status: 1 after a
+    failure, else 0 (`raise SystemExit(serve(...))`). A start-up failure exits at once with
+    uvicorn's status 3, as `uvicorn.run` does."""
     tune_gc()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    if supervisor is not None:
+        supervisor.on_failure = lambda cause: setattr(server, "should_exit", True)
+    server.run()
+    if supervisor is not None and supervisor.failure is not None:
+        return 1
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+    return 0
+
+
+def exit_on_failure(supervisor: Supervisor, *, kill: Callable[[int, int], None] = os.kill) -> None:
+    """In a worker of `serve_workers`: at `supervisor`'s first failure the worker sends
+    itself SIGTERM, stops gracefully, and uvicorn's parent starts a new one. Call it in the
+    app factory; `kill` is for tests."""
+    supervisor.on_failure = lambda cause: kill(os.getpid(), signal.SIGTERM)
 
 
 def serve_workers(factory: str, *, host: str, port: int, workers: int) -> None:
     """`workers` processes sharing the port; `factory` ("module:function") builds the app
-    in each of them, and calls `tune_gc` (a worker is a fresh interpreter)."""
+    in each of them, and calls `tune_gc` (a worker is a fresh interpreter) and, with a
+    supervisor, `exit_on_failure`."""
     uvicorn.run(
         factory,
         factory=True,

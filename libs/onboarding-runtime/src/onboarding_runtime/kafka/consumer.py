@@ -18,7 +18,9 @@ attempts get `shutdown_grace_s` to finish and are then cancelled, `settle` waits
 they handed on (the producer's records in flight, so nothing is published by a member that
 no longer owns the key), and a batch being written is waited for (its retries stop). The
 group's rebalance timeout (`rebalance_timeout_s`) is longer than all of that together, so
-the broker never gives the partition away while this member still works on it.
+the broker never gives the partition away while this member still works on it. On the
+other side, `prepare` runs once after each new assignment, before its first record is
+handled (enrich reads the newest published versions up to the end there).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class ConsumerRunner:
         shutdown_grace_s: float = 10.0,
         breaker: CircuitBreaker | None = None,
         settle: Callable[[], Awaitable[None]] | None = None,
+        prepare: Callable[[], Awaitable[bool]] | None = None,
         rebalance_timeout_s: float = 90.0,
     ) -> None:
         self.name = name
@@ -103,6 +106,8 @@ class ConsumerRunner:
         self._commit_interval_s = commit_interval_s
         self._grace_s = shutdown_grace_s
         self._settle = settle
+        self._prepare = prepare
+        self._unprepared = True  # a new assignment came: `prepare` before its first record
         self._rebalance_timeout_s = rebalance_timeout_s
         self._stopping = asyncio.Event()
         # Batch mode: held while a batch is handled and committed; a revocation waits for it.
@@ -159,11 +164,27 @@ class ConsumerRunner:
             self._backpressure(consumer)
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
             self.last_poll = time.monotonic()
+            owned = consumer.assignment()
+            batches = {tp: records for tp, records in batches.items() if tp in owned}
+            if batches and self._unprepared and not await self._prepared():
+                continue  # stopping; nothing dispatched, nothing committed past
             for records in batches.values():
                 for record in records:
                     self._dispatch(record)
             if time.monotonic() - self._last_commit >= self._commit_interval_s:
                 await self._commit(consumer, set(self._trackers))
+
+    async def _prepared(self) -> bool:
+        """Run `prepare` until it succeeds (backing off), unless the runner stops."""
+        delay = 0.2
+        while self._prepare is not None and not await self._prepare():
+            log.warning("not ready for the new partitions yet", extra={"consumer": self.name})
+            await self._sleep(delay)
+            delay = min(delay * 2, 5.0)
+            if self._stopping.is_set():
+                return False
+        self._unprepared = False
+        return True
 
     def _backpressure(self, consumer: AIOKafkaConsumer) -> None:
         """Stop fetching while the dependency is down or too much is unfinished in memory."""
@@ -306,6 +327,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self._runner._unprepared = True
         consumer = self._runner._consumer
         if self._runner._batch_handler is not None:
             await self._runner._settle_batch()
@@ -313,7 +335,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._runner._drain(set(revoked), consumer)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
+        self._runner._unprepared = True
 
 
 def record_summary(record: Record) -> dict[str, Any]:

@@ -10,6 +10,11 @@ loop takes what has arrived (`consume` with no wait) every `_IDLE_S`. The ingest
 follows its own busy topic, where aiokafka's decoding was about 10 µs of the event loop's
 CPU per accepted webhook. librdkafka reconnects by itself after a lost broker and goes on
 from where it was, so `apply` sees each record once per process.
+
+A follower has no dead-letter topic: a record `apply` raises on (not JSON, nested thousands
+deep, a field of the wrong type) is skipped, counted in `onboarding_records_skipped_total`
+(consumer `follower`) and logged once by its place, never its content, and the follower
+goes on. One bad record must not end the copy a service relies on.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from onboarding_runtime.metrics import RECORDS_SKIPPED
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +65,17 @@ class TopicFollower:
             "fetch.wait.max.ms": 100,
             "reconnect.backoff.ms": 100,
             "reconnect.backoff.max.ms": 1000,
+            # Told when a partition is read to its end: the end may lie past the last record
+            # handed to us (transaction markers, compaction), and `caught_up` and `sync`
+            # must not wait for records that will never come.
+            "enable.partition.eof": True,
             "logger": log,
         }
         self._positions: dict[int, int] = {}  # partition -> next offset to apply
         self._task: asyncio.Task[None] | None = None
+        self._consumer: Consumer | None = None
+        # `sync` callers: the end offsets they wait for, and what to wake when reached.
+        self._waiters: list[tuple[dict[int, int], asyncio.Future[None]]] = []
         self.caught_up = asyncio.Event()
 
     async def start(self, *, timeout_s: float = 30.0) -> None:
@@ -70,18 +84,70 @@ class TopicFollower:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.caught_up.wait(), timeout_s)
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The following task once started (for a `Supervisor` to watch)."""
+        return self._task
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def sync(self, *, timeout_s: float = 10.0) -> bool:
+        """Wait until every record written to the topic before this call has been applied.
+
+        One watermark request to the broker; at once when nothing new was written (the
+        usual case). False when the follower is not following yet, the broker does not
+        answer, or the records are not read within `timeout_s`.
+        """
+        consumer = self._consumer
+        if consumer is None or not self.caught_up.is_set():
+            return False
+        try:
+            ends = await asyncio.to_thread(self._ends, consumer)
+        except KafkaException:
+            return False
+        if self._reached(ends):
+            return True
+        reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = (ends, reached)
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(reached, timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+        return True
+
+    def _ends(self, consumer: Consumer) -> dict[int, int]:
+        """Blocking: the end offset of every partition being followed."""
+        return {
+            partition: consumer.get_watermark_offsets(
+                TopicPartition(self._topic, partition), timeout=_METADATA_TIMEOUT_S
+            )[1]
+            for partition in list(self._positions)
+        }
+
+    def _reached(self, ends: dict[int, int]) -> bool:
+        return all(self._positions.get(p, 0) >= end for p, end in ends.items())
+
+    def _wake_waiters(self) -> None:
+        for ends, reached in self._waiters:
+            if not reached.done() and self._reached(ends):
+                reached.set_result(None)
+
     async def _follow(self) -> None:
         consumer = Consumer(self._config)
         try:
             ends = await self._assign(consumer)
+            self._consumer = consumer
             await self._read(consumer, ends)
         finally:
+            self._consumer = None
             await asyncio.to_thread(consumer.close)
 
     async def _assign(self, consumer: Consumer) -> dict[int, int]:
@@ -127,12 +193,37 @@ class TopicFollower:
         while True:
             messages = consumer.consume(_BATCH, 0)
             for message in messages:
-                if message.error() is not None:
-                    log.warning("following %s: %s", self._topic, message.error())
+                error = message.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        partition = message.partition() or 0
+                        end = message.offset() or 0
+                        positions[partition] = max(positions.get(partition, 0), end)
+                    else:
+                        log.warning("following %s: %s", self._topic, error)
                     continue
-                self._apply(message)
+                self._apply_or_skip(message)
                 positions[message.partition() or 0] = (message.offset() or 0) + 1
             if not self.caught_up.is_set() and all(positions[p] >= end for p, end in ends.items()):
                 self.caught_up.set()
+            if messages and self._waiters:
+                self._wake_waiters()
             if len(messages) < _BATCH:
                 await asyncio.sleep(_IDLE_S)
+
+    def _apply_or_skip(self, message: Message) -> None:
+        try:
+            self._apply(message)
+        except Exception as exc:  # RecursionError too: whatever it is, the next record waits
+            reason = "too_deep" if isinstance(exc, RecursionError) else "apply_failed"
+            RECORDS_SKIPPED.labels("follower", self._topic, reason).inc()
+            log.error(
+                "record skipped: %s (%s)",
+                reason,
+                type(exc).__name__,
+                extra={
+                    "topic": self._topic,
+                    "partition": message.partition(),
+                    "offset": message.offset(),
+                },
+            )

@@ -4,11 +4,16 @@ A lane holds one key's records in offset order: the one being worked on (`curren
 waiting for a retry) and those queued behind it. A tracker knows which offsets of a
 partition were handed out and which are finished, so the runner never commits past a
 record that is not finished, however long it waits.
+
+The supersede rule runs on the poll loop, for whatever arrives: a rule that raises (on a
+record nested thousands deep, say) counts as "does not supersede", so the records stay and
+meet the handler, which dead-letters what it cannot read. The loop never stops for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +50,21 @@ class Record(Protocol):
 # `supersedes(newer, older)`: True when handling `newer` makes handling `older` pointless
 # (e.g. both carry an employee's full state and `newer` is at least as recent).
 Supersedes = Callable[[Record, Record], bool]
+
+log = logging.getLogger(__name__)
+
+
+def _supersedes(rule: Supersedes, newer: Record, older: Record) -> bool:
+    """`rule(newer, older)`; False when it raises, whatever it raises."""
+    try:
+        return rule(newer, older)
+    except Exception as exc:  # RecursionError too
+        log.warning(
+            "supersede check failed (%s): both records are kept",
+            type(exc).__name__,
+            extra={"topic": newer.topic, "partition": newer.partition, "offset": newer.offset},
+        )
+        return False
 
 
 class OffsetTracker:
@@ -96,9 +116,9 @@ class Lane:
         if supersedes is not None:
             kept: deque[Record] = deque()
             for queued in self.queue:
-                (dropped if supersedes(record, queued) else kept).append(queued)
+                (dropped if _supersedes(supersedes, record, queued) else kept).append(queued)
             self.queue = kept
-            if self.current is not None and supersedes(record, self.current):
+            if self.current is not None and _supersedes(supersedes, record, self.current):
                 # Only matters if `current` fails: it then stops waiting and gives way.
                 self.superseded = True
                 self.wake.set()

@@ -1,13 +1,23 @@
 """Kafka records into view changes: one decoder per topic, and a partition slice of them.
 
-A record that cannot be decoded is skipped with a log line (never its content): these are
-our own topics, so a malformed record is a bug upstream, and stalling every later employee
-of the partition behind it would be worse. HR events are read leniently (envelope only):
-an HR event that enrich dead-lettered as invalid still has a status to show.
+Decoding is total: whatever a record holds (not JSON, nested thousands deep, not an object,
+a field, extension or header of the wrong type, a time out of range), it becomes a change
+or it is skipped. The projector has no dead-letter topic, so a record it could neither
+decode nor drop would stall every later employee of its partition until an operator came.
+A skipped record is counted (`onboarding_records_skipped_total`, consumer `view`) and
+logged once by its place (topic, partition, offset), never by its content. `slice_of`
+guards every decoder, so a new one cannot stall the projector either; each decoder here is
+guarded too, for callers that use it alone (the rebuild tool).
+
+HR events are read leniently (envelope only): an HR event that enrich dead-lettered as
+invalid still has a status to show. What a decoder does read must have its type: an event
+id that is not a string, an `hroffset` that is not a number, a dead letter's header that is
+not UTF-8 text of its kind; a record with such a value is skipped, not guessed at.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -15,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from onboarding_events import UserEnriched, header_map
+from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, UserEnriched
 from pydantic import ValidationError
 
 from onboarding_runtime.kafka.consumer import Record
@@ -26,6 +36,7 @@ from onboarding_runtime.kafka.dead_letter import (
     LAST_FAILURE,
     SOURCE,
 )
+from onboarding_runtime.metrics import RECORDS_SKIPPED
 from onboarding_runtime.view.versions import version_of
 from onboarding_runtime.view.writer import Change, Delete, Put, Slice
 
@@ -33,12 +44,59 @@ log = logging.getLogger(__name__)
 
 Decoder = Callable[[Record], Change | None]
 
+# The `consumer` label of what these decoders skip: the projector's, and the rebuild tool's.
+CONSUMER = "view"
+
+
+class Unreadable(Exception):
+    """A decoder met something it cannot read; `reason` is a short code, never the content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
 
 def slice_of(records: Sequence[Record], decode: Decoder) -> Slice:
     """`records` are one partition's, in offset order (what a batch handler receives)."""
     first = records[0]
-    changes = [change for record in records if (change := decode(record)) is not None]
+    changes = [change for record in records if (change := decoded(record, decode)) is not None]
     return Slice((first.topic, first.partition), first.offset, records[-1].offset + 1, changes)
+
+
+def decoded(record: Record, decode: Decoder) -> Change | None:
+    """`decode(record)`, or None when it raises, whatever it raises (counted and logged)."""
+    try:
+        return decode(record)
+    except Exception as exc:  # RecursionError too: a record nested thousands deep
+        _skip(record, _reason(exc))
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, Unreadable):
+        return exc.reason
+    if isinstance(exc, RecursionError):
+        return "too_deep"
+    return "undecodable"
+
+
+def _skip(record: Record, reason: str) -> None:
+    RECORDS_SKIPPED.labels(CONSUMER, record.topic, reason).inc()
+    log.error(
+        "record skipped: %s",
+        reason,
+        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
+    )
+
+
+def total(decode: Decoder) -> Decoder:
+    """`decode`, guarded as `slice_of` guards it: for a caller that decodes one record."""
+
+    @functools.wraps(decode)
+    def guarded(record: Record) -> Change | None:
+        return decoded(record, decode)
+
+    return guarded
 
 
 def _employee_id(record: Record) -> str:
@@ -59,21 +117,23 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _int(value: str) -> int:
+def _number(value: object) -> int:
+    """An integer given as one or as its text (`"12"`); anything else is unreadable."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Unreadable("bad_field")
     try:
         return int(value)
     except ValueError:
-        return 0
+        raise Unreadable("bad_field") from None
 
 
-def _skip(record: Record, why: str) -> None:
-    log.error(
-        "record skipped: %s",
-        why,
-        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
-    )
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise Unreadable("bad_field")
+    return value
 
 
+@total
 def enriched_change(record: Record) -> Change | None:
     """`users.enriched.v1`: the user's response body, versioned by its source HR event."""
     employee_id = _employee_id(record)
@@ -81,12 +141,12 @@ def enriched_change(record: Record) -> Change | None:
         return Delete(employee_id) if employee_id else None  # a tombstone erases the user
     try:
         event = UserEnriched.from_json(record.value)
-    except ValidationError:
-        _skip(record, "malformed enriched event")
-        return None
+    except ValidationError:  # not JSON, too deep, or not an enriched event
+        raise Unreadable("invalid_event") from None
     extra = event.model_extra or {}
     # `hroffset` orders two HR events of the same time; without it, time alone decides.
-    hr_offset = int(extra.get("hroffset", 0))
+    hr_offset = _number(extra.get("hroffset", 0))
+    event_id = _text(extra.get("hreventid", event.id))
     body = json.dumps(event.data.model_dump(mode="json"), separators=(",", ":"))
     return Put(
         employee_id or event.subject,
@@ -94,58 +154,95 @@ def enriched_change(record: Record) -> Change | None:
         {
             "body": body,
             "etag": '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"',
-            "event_id": str(extra.get("hreventid", event.id)),
+            "event_id": event_id,
             "completed_at": _record_time(record),
         },
     )
 
 
-def _hr_envelope(record: Record) -> tuple[str, datetime] | None:
-    """The HR CloudEvent's id and time, read without validating its data."""
+def _hr_envelope(record: Record) -> tuple[str, str, datetime]:
+    """The employee id (the key), and the HR CloudEvent's id and time, read without
+    validating its data."""
+    employee_id = _employee_id(record)
+    if not employee_id:
+        raise Unreadable("no_key")
     try:
         envelope = json.loads(record.value or b"")
-    except ValueError:
-        envelope = None
+    except ValueError:  # not JSON, not UTF-8 (RecursionError, too deep, is the guard's)
+        raise Unreadable("invalid_json") from None
     if not isinstance(envelope, dict):
-        return None
+        raise Unreadable("not_an_event")
     time = _parse_time(envelope.get("time")) or _record_time(record)
-    return str(envelope.get("id", "")), time
+    return employee_id, _text(envelope.get("id", "")), time
 
 
+@total
 def accepted_change(record: Record) -> Change | None:
     """`hr.users.v1`: the employee's newest accepted HR event (status `pending` until done)."""
-    employee_id, envelope = _employee_id(record), _hr_envelope(record)
-    if not employee_id or envelope is None:
-        _skip(record, "HR record without key or CloudEvent")
-        return None
-    event_id, time = envelope
+    employee_id, event_id, time = _hr_envelope(record)
+    # Sent again on purpose (replay, redrive): enriched again, so `pending` until done. A
+    # copy without the mark is a delivery written twice, enriched once (`status.merge`).
+    resent = any(key in _RESENT for key, _ in record.headers or ())
     return Put(
         employee_id,
         version_of(time, record.offset),
-        {"event_id": event_id, "accepted_at": time},
+        {"event_id": event_id, "accepted_at": time, "resent": resent},
     )
 
 
+_RESENT = frozenset({REPLAY_HEADER, REDRIVE_HEADER})
+
+
+def _header(record: Record, name: str) -> str | None:
+    """The last `name` header as text; one that is not UTF-8 is unreadable."""
+    found: str | None = None
+    for key, value in record.headers or ():
+        if key == name:
+            try:
+                found = bytes(value or b"").decode("utf-8")
+            except (TypeError, ValueError):
+                raise Unreadable("bad_header") from None
+    return found
+
+
+def _header_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise Unreadable("bad_header") from None
+
+
+def _header_time(record: Record, name: str) -> datetime | None:
+    text = _header(record, name)
+    if text is None:
+        return None
+    parsed = _parse_time(text)
+    if parsed is None:
+        raise Unreadable("bad_header")
+    return parsed
+
+
+@total
 def failed_change(record: Record) -> Change | None:
     """`hr.users.v1.dlq`: the HR event unchanged; headers say why, when, and where it was."""
-    employee_id, envelope = _employee_id(record), _hr_envelope(record)
-    if not employee_id or envelope is None:
-        _skip(record, "dead letter without key or CloudEvent")
-        return None
-    event_id, time = envelope
-    headers = header_map(record.headers)
+    employee_id, event_id, time = _hr_envelope(record)
     # `topic/partition/offset` of the HR record: the same version as its `accepted` one.
-    hr_offset = _int(headers.get(SOURCE, "").rsplit("/", 1)[-1])
-    code = headers.get(ERROR_CODE, "error")
-    message = headers.get(ERROR_MESSAGE, "")
+    source = _header(record, SOURCE)
+    if source is None or source.count("/") < 2:
+        raise Unreadable("bad_header")
+    hr_offset = _header_number(source.rsplit("/", 1)[-1])
+    code = _header(record, ERROR_CODE)
+    code = "error" if code is None else code
+    message = _header(record, ERROR_MESSAGE) or ""
+    attempts = _header(record, ATTEMPTS)
     return Put(
         employee_id,
         version_of(time, hr_offset),
         {
             "event_id": event_id,
             "accepted_at": time,
-            "failed_at": _parse_time(headers.get(LAST_FAILURE)) or _record_time(record),
+            "failed_at": _header_time(record, LAST_FAILURE) or _record_time(record),
             "error": f"{code}: {message}" if message else code,
-            "attempts": _int(headers.get(ATTEMPTS, "")),
+            "attempts": 0 if attempts is None else _header_number(attempts),
         },
     )

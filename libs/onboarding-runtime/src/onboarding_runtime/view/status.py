@@ -22,7 +22,7 @@ from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.records import accepted_change, failed_change, slice_of
 from onboarding_runtime.view.users import UsersView
 from onboarding_runtime.view.versions import time_of
-from onboarding_runtime.view.writer import VersionedWriter
+from onboarding_runtime.view.writer import Erased, VersionedWriter
 
 ACCEPTED = "status_accepted"
 FAILED = "status_failed"
@@ -41,11 +41,18 @@ def merge(
     The newest version wins; at the same version (the same HR event) a completion beats a
     failure (a redelivered event that failed once and then succeeded), and both beat
     `pending`. A newer accepted event makes the status `pending` again (replay, redrive).
+    A newer accepted record of the *same* event not sent again on purpose (a delivery whose
+    first write timed out and whose retry was written again: enrich skips it as handled)
+    has the outcome of the copy that was enriched, or it would be `pending` for good.
     """
     present = [d for d in (accepted, failed, completed) if d is not None]
     if not present:
         return None
     newest = max(str(d["version"]) for d in present)
+    if accepted is not None and accepted["version"] == newest:
+        # Only `accepted` is this new: a plain second record of a handled event takes the
+        # outcome of the copy that was handled.
+        newest = _handled_copy(accepted, failed, completed) or newest
     status: Status
     if completed is not None and completed["version"] == newest:
         status, source, done_at, error = "completed", completed, completed.get("completed_at"), None
@@ -59,10 +66,25 @@ def merge(
         "id": employee_id,
         "status": status,
         "event_id": source.get("event_id"),
-        "accepted_at": _iso(time_of(newest)),
+        "accepted_at": _iso(time_of(max(str(d["version"]) for d in present))),
         "completed_at": _iso(done_at),
         "error": error,
     }
+
+
+def _handled_copy(
+    accepted: Document, failed: Document | None, completed: Document | None
+) -> str | None:
+    """The version of the completion or failure of the event `accepted` is a plain second
+    record of (not marked as replayed or redriven), if there is one."""
+    if accepted.get("resent") or not accepted.get("event_id"):
+        return None
+    same = [
+        str(d["version"])
+        for d in (failed, completed)
+        if d is not None and d.get("event_id") == accepted["event_id"]
+    ]
+    return max(same) if same else None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -70,11 +92,14 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class StatusView:
-    def __init__(self, db: AsyncDatabase[Document], users: UsersView) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], users: UsersView, *, erased: Erased | None = None
+    ) -> None:
         self._db = db
         self._users = users
-        self._accepted = VersionedWriter(db, ACCEPTED)
-        self._failed = VersionedWriter(db, FAILED)
+        self._erased = erased
+        self._accepted = VersionedWriter(db, ACCEPTED, erased=erased)
+        self._failed = VersionedWriter(db, FAILED, erased=erased)
 
     async def project_accepted(self, records: Sequence[Record]) -> int:
         return await self._accepted.apply(slice_of(records, accepted_change))
@@ -89,6 +114,13 @@ class StatusView:
             self._db[FAILED].find_one({"_id": employee_id}),
             users.find_one({"_id": employee_id}, {"version": 1, "event_id": 1, "completed_at": 1}),
         )
+        if self._erased is not None:  # from before an erasure: never shown again
+            accepted, failed, completed = (
+                None
+                if doc is None or self._erased(employee_id, time_of(str(doc["version"])))
+                else doc
+                for doc in (accepted, failed, completed)
+            )
         return merge(employee_id, accepted, failed, completed)
 
     async def erase(self, employee_id: str) -> None:

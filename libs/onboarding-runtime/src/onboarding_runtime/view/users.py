@@ -20,7 +20,8 @@ from onboarding_runtime.kafka.consumer import Record
 from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.pointer import ActiveCollection
 from onboarding_runtime.view.records import enriched_change, slice_of
-from onboarding_runtime.view.writer import VersionedWriter
+from onboarding_runtime.view.versions import time_of
+from onboarding_runtime.view.writer import Erased, VersionedWriter
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class UsersView:
         *,
         pointer: ActiveCollection | None = None,
         collection: str | None = None,
+        erased: Erased | None = None,
     ) -> None:
         self._db = db
         self.pointer = pointer or ActiveCollection(db)
-        self._writer = VersionedWriter(db, collection or self.pointer.name)
+        self._erased = erased
+        self._writer = VersionedWriter(db, collection or self.pointer.name, erased=erased)
         self._fixed = collection
         # One handle per name: building an `AsyncCollection` per read is measurable at
         # a thousand reads a second, and the live name changes only on a rebuild.
@@ -76,7 +79,15 @@ class UsersView:
 
     async def get(self, employee_id: str) -> StoredUser | None:
         doc = await (await self.collection()).find_one({"_id": employee_id})
-        return None if doc is None else stored_user(doc)
+        if doc is None or self._hidden(employee_id, doc):
+            return None
+        return stored_user(doc)
+
+    def _hidden(self, employee_id: str, doc: Document) -> bool:
+        """From before the employee's erasure: whatever wrote it back, it is not shown."""
+        return self._erased is not None and self._erased(
+            employee_id, time_of(str(doc.get("version", "0")))
+        )
 
     async def erase(self, employee_id: str) -> None:
         await self._writer.erase(employee_id)

@@ -12,6 +12,9 @@ are written: `InsertOne` for new employees (fast on FerretDB: no scan), `Replace
 `_id` for known ones, `DeleteOne` for tombstones. Only standard MongoDB operations.
 
 Replaces go at most `REPLACES_PER_COMMAND` to an `update` command (see `bulk_write_bounded`).
+
+With `erased` (the erasure log), a `Put` of an event from before the employee's erasure is
+dropped: a projector that lags behind an `onboarding-ops erase` never writes them back.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from prometheus_client import Counter
 from pymongo import DeleteOne, InsertOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,8 +32,16 @@ from pymongo.errors import DuplicateKeyError
 
 from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.version_index import PartitionKey, VersionIndex
+from onboarding_runtime.view.versions import time_of
+
+ERASED_DROPPED = Counter(
+    "onboarding_view_erased_dropped_total",
+    "View changes not written because their employee was erased after the event",
+)
 
 CollectionName = Callable[[], Awaitable[str]]
+# Whether the employee was erased at or after the given event time (`erasures.Erasures`).
+Erased = Callable[[str, datetime], bool]
 WriteOp = InsertOne[Document] | ReplaceOne[Document] | DeleteOne
 
 # FerretDB v1.24 (handler.updateDocument) keeps each matched update's read cursor, i.e. one
@@ -75,8 +88,15 @@ def _fixed(name: str) -> CollectionName:
 
 
 class VersionedWriter:
-    def __init__(self, db: AsyncDatabase[Document], collection: str | CollectionName) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        collection: str | CollectionName,
+        *,
+        erased: Erased | None = None,
+    ) -> None:
         self._db = db
+        self._erased = erased
         self._collection_name = _fixed(collection) if isinstance(collection, str) else collection
         self._name: str | None = None
         self._index = VersionIndex()
@@ -125,6 +145,9 @@ class VersionedWriter:
             key = change.employee_id
             if isinstance(change, Delete):
                 winners[key], current[key] = change, None
+                continue
+            if self._erased is not None and self._erased(key, time_of(change.version)):
+                ERASED_DROPPED.inc()
                 continue
             stored = current[key] if key in current else self._index.get(key)
             if stored is None or change.version > stored:

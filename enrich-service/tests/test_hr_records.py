@@ -1,0 +1,66 @@
+"""Decoding and the supersede rule are total: whatever an HR record holds, `decode` raises
+`PermanentError` (dead-lettered as `invalid_event`) and `supersedes` answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from enrich_service.records import decode, supersedes
+from enrich_support import hr_event
+from onboarding_events import HR_USERS_TOPIC
+from onboarding_runtime.kafka import PermanentError
+
+DEEP = b"[" * 50_000
+UNREADABLE = {
+    "nested 50,000 deep": DEEP,
+    "an object nested 50,000 deep": b'{"time":' * 50_000 + b"1" + b"}" * 50_000,
+    "not JSON": b'{"email": "jane.doe@example.com", ',
+    "not UTF-8": b'{"time": "\xff"}',
+    "JSON, not an object": b'["2026-01-01T00:00:00+00:00"]',
+    "time not text": b'{"time": 5}',
+    "time an object": b'{"time": {"a": 1}}',
+    "time not a time": b'{"time": "yesterday"}',
+    "empty": b"",
+}
+
+
+@dataclass(frozen=True)
+class HrRecord:
+    value: bytes | None
+    offset: int = 0
+    topic: str = HR_USERS_TOPIC
+    partition: int = 0
+    timestamp: int = 0
+    key: bytes | None = b"12345"
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+@pytest.mark.parametrize("value", UNREADABLE.values(), ids=UNREADABLE)
+def test_an_unreadable_record_is_an_invalid_event(value: bytes) -> None:
+    with pytest.raises(PermanentError) as raised:
+        decode(HrRecord(value))
+
+    assert raised.value.code == "invalid_event"
+    assert str(raised.value).startswith("invalid HR event")
+
+
+@pytest.mark.parametrize("value", UNREADABLE.values(), ids=UNREADABLE)
+def test_an_unreadable_record_supersedes_nothing_and_is_superseded_by_nothing(
+    value: bytes,
+) -> None:
+    good = HrRecord(hr_event("e-1", "e1@example.com").to_json(), offset=1)
+    bad = HrRecord(value, offset=2)
+
+    assert not supersedes(bad, good)
+    assert not supersedes(good, bad)
+
+
+def test_a_later_event_still_supersedes_an_earlier_one() -> None:
+    now = datetime.now(UTC)
+    older = HrRecord(hr_event("e-1", "e1@example.com", at=now).to_json(), offset=1)
+    newer = HrRecord(hr_event("e-1", "e1@example.com", at=now + timedelta(1)).to_json(), offset=2)
+
+    assert supersedes(newer, older)
+    assert not supersedes(older, newer)

@@ -1,0 +1,91 @@
+"""The newest version of each employee published on `users.enriched.v1`, followed live.
+
+A version is the place of the HR event a record was enriched from (`view.versions`: its
+time, then its offset on `hr.users.v1`). Whoever publishes enriched users asks this before
+publishing and publishes only what is newer, so for every key the topic only moves forward:
+a subscriber never receives a state older than one it already has, and the last record per
+key (all that compaction keeps) is always the newest. A dead letter redriven after a newer
+event, or a replay racing live traffic, is enriched and then not published.
+
+Followed without a consumer group, like the erasure log: every partition, from the start.
+Within one member, a key's records are handled one at a time and each publish is recorded
+here as soon as the broker acknowledges it; across members, the consumer runner calls
+`sync` when partitions are assigned, after the previous owner's publishes have landed, so
+the new owner knows them before its first publish. A tombstone (erasure) forgets the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+
+from confluent_kafka import Message
+from onboarding_events import USERS_ENRICHED_TOPIC
+from prometheus_client import Counter
+
+from onboarding_runtime.kafka.follower import TopicFollower
+from onboarding_runtime.view.versions import version_of
+
+log = logging.getLogger(__name__)
+
+STALE_SKIPPED = Counter(
+    "onboarding_stale_publishes_skipped_total",
+    "Enriched states not published because a newer one of the employee is already on the topic",
+)
+
+
+def version_in(value: bytes) -> str | None:
+    """The version an enriched record carries (its CloudEvent `time` and `hroffset`)."""
+    envelope = json.loads(value)
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("time"), str):
+        return None
+    time = datetime.fromisoformat(envelope["time"])
+    offset = envelope.get("hroffset", 0)
+    return version_of(time, int(offset) if isinstance(offset, (int, str)) else 0)
+
+
+class PublishedVersions:
+    def __init__(self, bootstrap_servers: str, topic: str = USERS_ENRICHED_TOPIC) -> None:
+        self._newest: dict[str, str] = {}
+        self._follower = TopicFollower(bootstrap_servers, topic, self._apply)
+        self.caught_up = self._follower.caught_up
+
+    async def start(self, *, timeout_s: float = 30.0) -> None:
+        await self._follower.start(timeout_s=timeout_s)
+
+    async def stop(self) -> None:
+        await self._follower.stop()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._follower.task
+
+    async def sync(self) -> bool:
+        """Wait until every record published before this call is known (False: unsure)."""
+        return await self._follower.sync()
+
+    def _apply(self, message: Message) -> None:
+        key = (message.key() or b"").decode("utf-8", "replace")
+        value = message.value()
+        if value is None:
+            self._newest.pop(key, None)
+            return
+        version = version_in(value)
+        if version is not None:
+            self.record(key, version)
+
+    def record(self, employee_id: str, version: str) -> None:
+        """`version` of the employee is on the topic (read back, or acknowledged to us)."""
+        known = self._newest.get(employee_id)
+        if known is None or version > known:
+            self._newest[employee_id] = version
+
+    def is_newer(self, employee_id: str, version: str) -> bool:
+        """Publishing `version` would move the employee forward (or they have none yet)."""
+        known = self._newest.get(employee_id)
+        return known is None or version > known
+
+    def __len__(self) -> int:
+        return len(self._newest)
