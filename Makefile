@@ -7,10 +7,10 @@ UV := $(BOOT)/bin/uv
 export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help up down clean test check lint typecheck bench format tools up-cluster down-cluster
+.PHONY: help up down clean test check lint typecheck bench format tools up-cluster down-cluster chaos
 
 help:
-	@echo "make up | down | clean | test | check | bench | up-cluster | down-cluster"
+	@echo "make up | down | clean | test | check | bench | chaos | up-cluster | down-cluster"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "make: python3 (3.11+) is required: apt-get install python3 python3-venv"; exit 1; }
@@ -58,6 +58,11 @@ test: check tools
 format: .venv/.synced
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
+
+# The fault-injection ledger run on a three-node cluster (about a quarter of an hour); the
+# report goes to .data/chaos/<time>/report.md and .json. ARGS="--short" for the few-minute one.
+chaos: .venv/.synced tools
+	$(RUN) python -m tests.chaos $(ARGS)
 
 bench: .venv/.synced
 	$(RUN) python -m tests.bench $(B) $(ARGS)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from enrich_service.recent_events import DUPLICATES_SKIPPED
 from enrich_support import (
     EnrichFactory,
     Offsets,
@@ -70,3 +71,38 @@ async def test_an_older_event_redriven_after_a_newer_one_is_never_published_afte
 
     values = await _records_between(kafka_bootstrap, since, until, employee)
     assert [json.loads(v)["data"]["title"] for v in values] == ["Staff Engineer"]
+
+
+async def test_a_late_copy_of_a_superseded_event_is_not_enriched(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    """v2 gave way to v3 while queued; a copy of v2 written again later, with a later time
+    (re-delivered to an ingest replica that had not seen it yet), is the same event: not
+    enriched, so it cannot bring v2 back after v3."""
+    employee, email = unique_person()
+    await sim.put_user(email, status="ACTIVE", groups=["Everyone"], app_links=["Slack"])
+    v1 = hr_event(employee, email, title="v1")
+    v2 = hr_event(employee, email, title="v2", at=v1.time + timedelta(seconds=1))
+    v3 = hr_event(employee, email, title="v3", at=v1.time + timedelta(seconds=2))
+    late_copy = v2.model_copy(update={"time": v1.time + timedelta(seconds=3)})
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    await sim.latency(300, "listUsers")  # v1 is still being looked up when v2 and v3 arrive
+    async with enrich():
+        await publish_hr(kafka_bootstrap, [v1, v2, v3])
+        await read_until(
+            kafka_bootstrap,
+            since,
+            {employee},
+            lambda found: any(json.loads(r.value)["data"]["title"] == "v3" for r in found),
+        )
+        skipped = DUPLICATES_SKIPPED._value.get()
+        await publish_hr(kafka_bootstrap, [late_copy])
+        await eventually_async(lambda: DUPLICATES_SKIPPED._value.get() > skipped or None, within=30)
+        until = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+
+    titles = [
+        json.loads(v)["data"]["title"]
+        for v in await _records_between(kafka_bootstrap, since, until, employee)
+    ]
+    assert titles[-1] == "v3"
+    assert "v2" not in titles[titles.index("v3") :]

@@ -92,8 +92,12 @@ class Publisher:
     def __init__(self, producer: EventProducer) -> None:
         self._producer = producer
 
-    async def hr(self, employee_id: str, *, time: datetime | None = None) -> SentHr:
+    async def hr(
+        self, employee_id: str, *, time: datetime | None = None, event_id: str | None = None
+    ) -> SentHr:
+        """An HR event as ingest writes it (`event_id`: a copy of an earlier one)."""
         event = HrUserUpserted(
+            **({"id": event_id} if event_id else {}),
             source="urn:test",
             type=HR_USER_UPSERTED,
             subject=employee_id,

@@ -72,6 +72,20 @@ async def test_a_delivery_written_twice_ends_completed_not_pending(
     assert done["event_id"] == first.event.id
 
 
+async def test_a_late_copy_of_an_older_event_does_not_make_it_the_newest(
+    api: httpx.AsyncClient, publish: Publisher, unique_name: str
+) -> None:
+    """v2 re-delivered after v3 to an ingest replica that had not seen it yet is written
+    again with a later time: the status still follows v3, which was enriched."""
+    now = datetime.now(UTC)
+    v2 = await publish.hr(unique_name, time=now)
+    v3 = await publish.hr(unique_name, time=now + timedelta(seconds=1))
+    await publish.hr(unique_name, time=now + timedelta(seconds=2), event_id=v2.event.id)
+    await publish.enriched(v3)
+    done = await eventually(lambda: status_of(api, unique_name, "completed"))
+    assert done["event_id"] == v3.event.id
+
+
 async def test_a_dead_lettered_user_is_failed_with_the_reason(
     api: httpx.AsyncClient, publish: Publisher, unique_name: str
 ) -> None:

@@ -98,6 +98,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         dead_letter=remembering(dead_letter_to(producer, HR_USERS_DLQ_TOPIC), recent),
         concurrency=settings.enrich_concurrency,
         supersedes=supersedes,
+        on_superseded=recent.superseded,
         max_pending=settings.enrich_max_pending,
         breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
         # On revocation: what cancelled attempts handed to the producer lands first.

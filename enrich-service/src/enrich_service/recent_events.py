@@ -76,6 +76,16 @@ class RecentEvents:
         if len(self._handled) > self._capacity:
             self._handled.popitem(last=False)
 
+    def superseded(self, obsolete: Record, newer: Record) -> None:
+        """A newer event of the employee made `obsolete` pointless: its outcome is final (a
+        copy of it written later, e.g. a late re-delivery another ingest replica wrote again
+        with a later time, must not bring the older state back). Not so when `newer` is a
+        copy of the same event: then that copy is its turn."""
+        with contextlib.suppress(PermanentError):
+            old = decode(obsolete)
+            if decode(newer).id != old.id:
+                self.handled(old)
+
     def skip(self, event: HrUserUpserted, *, sent_again: bool, hr_offset: int) -> bool:
         """True (counted, logged) when `event` was handled already and is not sent again."""
         key = _key(event)

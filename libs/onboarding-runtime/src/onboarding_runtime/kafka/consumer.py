@@ -82,6 +82,7 @@ class ConsumerRunner:
         concurrency: int = 16,
         max_batch: int = 500,
         supersedes: Supersedes | None = None,
+        on_superseded: Callable[[Record, Record], None] | None = None,
         max_pending: int = 5000,
         commit_interval_s: float = 0.5,
         shutdown_grace_s: float = 10.0,
@@ -101,6 +102,8 @@ class ConsumerRunner:
         self._handler = handler
         self._batch_handler = batch_handler
         self._supersedes = supersedes
+        # Told (obsolete, newer) when a record gives way to a newer one of its key.
+        self._on_superseded = on_superseded
         self._max_batch = max_batch
         self._max_pending = max_pending
         self._commit_interval_s = commit_interval_s
@@ -208,6 +211,7 @@ class ConsumerRunner:
             lane.task = asyncio.create_task(self._run_lane(key, lane))
         for obsolete in lane.add(record, self._supersedes):
             RECORDS_SUPERSEDED.labels(self.name, record.topic).inc()
+            self._superseded(obsolete, record)
             self._finish(obsolete)
 
     async def _run_lane(self, key: LaneKey, lane: Lane) -> None:
@@ -221,10 +225,19 @@ class ConsumerRunner:
                     return
                 if outcome is Outcome.SUPERSEDED:
                     RECORDS_SUPERSEDED.labels(self.name, record.topic).inc()
+                    if lane.queue:
+                        self._superseded(record, lane.queue[-1])
                 self._finish(record)
         finally:
             if self._lanes.get(key) is lane:
                 del self._lanes[key]
+
+    def _superseded(self, obsolete: Record, newer: Record) -> None:
+        if self._on_superseded is not None:
+            try:
+                self._on_superseded(obsolete, newer)
+            except Exception:  # bookkeeping only: the records' fate is decided already
+                log.exception("on_superseded failed", extra={"consumer": self.name})
 
     def _finish(self, record: Record) -> None:
         tracker = self._trackers.get(TopicPartition(record.topic, record.partition))

@@ -98,7 +98,7 @@ class StatusView:
         self._db = db
         self._users = users
         self._erased = erased
-        self._accepted = VersionedWriter(db, ACCEPTED, erased=erased)
+        self._accepted = VersionedWriter(db, ACCEPTED, erased=erased, copies_of_events=True)
         self._failed = VersionedWriter(db, FAILED, erased=erased)
 
     async def project_accepted(self, records: Sequence[Record]) -> int:

@@ -17,9 +17,14 @@ from onboarding_runtime.mongo import Document
 PartitionKey = tuple[str, int]  # (topic, partition)
 
 
+# How many of an employee's latest event ids a document remembers (`event_ids`).
+EVENT_MEMORY = 8
+
+
 class VersionIndex:
     def __init__(self) -> None:
         self._versions: dict[str, str] | None = None
+        self._events: dict[str, tuple[str, ...]] = {}  # employee -> latest event ids seen
         self._next_offset: dict[PartitionKey, int] = {}
 
     def needs_reload(self, partition: PartitionKey, first_offset: int) -> bool:
@@ -32,10 +37,23 @@ class VersionIndex:
     ) -> None:
         """Read every stored version; `partition` is in step from `first_offset` on."""
         versions: dict[str, str] = {}
-        async for doc in collection.find({}, {"version": 1}):
+        events: dict[str, tuple[str, ...]] = {}
+        async for doc in collection.find({}, {"version": 1, "event_ids": 1}):
             versions[str(doc["_id"])] = str(doc.get("version", ""))
-        self._versions = versions
+            if doc.get("event_ids"):
+                events[str(doc["_id"])] = tuple(str(e) for e in doc["event_ids"])
+        self._versions, self._events = versions, events
         self._next_offset[partition] = first_offset
+
+    def events(self, employee_id: str) -> tuple[str, ...]:
+        """The employee's latest event ids seen (oldest first), at most `EVENT_MEMORY`."""
+        return self._events.get(employee_id, ())
+
+    def saw(self, employee_id: str, event_id: str) -> tuple[str, ...]:
+        """Remember `event_id` for the employee; the ids to store with their document."""
+        known = tuple(e for e in self.events(employee_id) if e != event_id)
+        self._events[employee_id] = remembered = (*known, event_id)[-EVENT_MEMORY:]
+        return remembered
 
     def get(self, employee_id: str) -> str | None:
         return None if self._versions is None else self._versions.get(employee_id)
@@ -58,4 +76,5 @@ class VersionIndex:
     def forget(self) -> None:
         """After a failed or unknown write: trust nothing until the next reload."""
         self._versions = None
+        self._events = {}
         self._next_offset = {}

@@ -34,6 +34,10 @@ from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.version_index import PartitionKey, VersionIndex
 from onboarding_runtime.view.versions import time_of
 
+COPIES_DROPPED = Counter(
+    "onboarding_view_event_copies_dropped_total",
+    "Accepted HR records not made the newest: a plain second record of an event seen before",
+)
 ERASED_DROPPED = Counter(
     "onboarding_view_erased_dropped_total",
     "View changes not written because their employee was erased after the event",
@@ -94,9 +98,13 @@ class VersionedWriter:
         collection: str | CollectionName,
         *,
         erased: Erased | None = None,
+        copies_of_events: bool = False,
     ) -> None:
         self._db = db
         self._erased = erased
+        # The status view's accepted events: a plain second record of an event already seen
+        # (the same `event_id`, not marked `resent`) is the same event, not a newer one.
+        self._copies = copies_of_events
         self._collection_name = _fixed(collection) if isinstance(collection, str) else collection
         self._name: str | None = None
         self._index = VersionIndex()
@@ -137,6 +145,19 @@ class VersionedWriter:
             )
             return len(ops)
 
+    def _copy_of_seen_event(self, employee_id: str, put: Put) -> bool:
+        """Whether `put` repeats an event already seen; remembers it otherwise. A delivery
+        re-sent late to another ingest replica may be written again with a later time than
+        newer events: taken as new, it would make the status `pending` for good."""
+        event_id = str(put.fields.get("event_id") or "")
+        if not event_id:
+            return False
+        seen = event_id in self._index.events(employee_id)
+        if seen and not put.fields.get("resent"):
+            return True
+        put.fields["event_ids"] = list(self._index.saw(employee_id, event_id))
+        return False
+
     def _winners(self, changes: Sequence[Change]) -> dict[str, Change]:
         """Fold the slice per employee, in offset order, against the known versions."""
         winners: dict[str, Change] = {}
@@ -148,6 +169,9 @@ class VersionedWriter:
                 continue
             if self._erased is not None and self._erased(key, time_of(change.version)):
                 ERASED_DROPPED.inc()
+                continue
+            if self._copies and self._copy_of_seen_event(key, change):
+                COPIES_DROPPED.inc()
                 continue
             stored = current[key] if key in current else self._index.get(key)
             if stored is None or change.version > stored:
