@@ -7,8 +7,6 @@ Uses its own broker (frozen here), never the session's.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,19 +19,13 @@ from prometheus_client import REGISTRY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-async def broker(tmp_path: Path) -> AsyncIterator[PrivateBroker]:
-    own = PrivateBroker(ROOT, tmp_path)
-    await own.start()
-    await ensure_topics(own.bootstrap, (*TOPICS, TopicSpec(ERASURES_TOPIC, partitions=1)))
-    try:
-        yield own
-    finally:
-        own.thaw()
-        await own.stop()
+async def broker(private_broker: PrivateBroker) -> PrivateBroker:
+    await ensure_topics(
+        private_broker.bootstrap, (*TOPICS, TopicSpec(ERASURES_TOPIC, partitions=1))
+    )
+    return private_broker
 
 
 def failed_attempts() -> float:

@@ -7,8 +7,6 @@ where `onboarding-ops topics` has not run yet), never the session's.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,18 +28,11 @@ from onboarding_runtime.kafka import TOPICS, TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-async def broker(tmp_path: Path) -> AsyncIterator[PrivateBroker]:
-    own = PrivateBroker(ROOT, tmp_path)
-    await own.start()
-    await ensure_topics(own.bootstrap, TOPICS)  # everything but the erasure log
-    try:
-        yield own
-    finally:
-        await own.stop()
+async def broker(private_broker: PrivateBroker) -> PrivateBroker:
+    await ensure_topics(private_broker.bootstrap, TOPICS)  # everything but the erasure log
+    return private_broker
 
 
 async def _down(client: httpx.AsyncClient) -> list[str] | None:

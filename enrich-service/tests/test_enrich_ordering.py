@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from enrich_service.handlers import COPIES_SKIPPED
 from enrich_service.recent_events import DUPLICATES_SKIPPED
 from enrich_support import (
     EnrichFactory,
@@ -106,3 +107,27 @@ async def test_a_late_copy_of_a_superseded_event_is_not_enriched(
     ]
     assert titles[-1] == "v3"
     assert "v2" not in titles[titles.index("v3") :]
+
+
+async def test_a_copy_of_a_published_event_is_not_enriched_again_after_a_restart(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    """The process that enriched the event is gone (restart, rebalance): the enriched topic
+    itself says the event was published, so its second record is not enriched again."""
+    employee, email = unique_person()
+    await sim.put_user(email, status="ACTIVE", groups=["Everyone"], app_links=["Slack"])
+    first = hr_event(employee, email, title="v1")
+    copy = first.model_copy(update={"time": first.time + timedelta(seconds=5)})
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    async with enrich():
+        await publish_hr(kafka_bootstrap, [first])
+        await read_until(kafka_bootstrap, since, {employee}, lambda found: bool(found))
+
+    skipped = COPIES_SKIPPED._value.get()
+    async with enrich():
+        await publish_hr(kafka_bootstrap, [copy])
+        await eventually_async(lambda: COPIES_SKIPPED._value.get() > skipped or None, within=60)
+        until = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+
+    values = await _records_between(kafka_bootstrap, since, until, employee)
+    assert len(values) == 1

@@ -6,8 +6,6 @@ Uses its own broker (the session's is never frozen) and the session's database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,18 +18,10 @@ from query_support import client_of, make_settings, running, with_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
-async def broker(tmp_path: Path) -> AsyncIterator[PrivateBroker]:
-    own = PrivateBroker(ROOT, tmp_path)
-    await own.start()
-    try:
-        yield own
-    finally:
-        own.thaw()
-        await own.stop()
+def broker(private_broker: PrivateBroker) -> PrivateBroker:
+    return private_broker
 
 
 async def _down(client: httpx.AsyncClient) -> list[str] | None:

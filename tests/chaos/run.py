@@ -67,7 +67,7 @@ class Shape:
     full: bool
 
 
-FULL = Shape(2000, 0.05, 0.02, 60.0, operations=True, full=True)
+FULL = Shape(2000, 0.05, 0.02, 10.0, operations=True, full=True)
 SHORT = Shape(60, 0.05, 0.0, 10.0, operations=False, full=False)
 
 

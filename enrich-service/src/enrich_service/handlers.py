@@ -44,14 +44,18 @@ class Published(Protocol):
     """The newest version per employee on the enriched topic (`onboarding_runtime.published`)."""
 
     def is_newer(self, employee_id: str, version: str) -> bool: ...
-    def record(self, employee_id: str, version: str) -> None: ...
+    def has_event(self, employee_id: str, event_id: str) -> bool: ...
+    def record(self, employee_id: str, version: str, event_id: str | None = None) -> None: ...
 
 
 class _NothingPublished:
     def is_newer(self, employee_id: str, version: str) -> bool:
         return True
 
-    def record(self, employee_id: str, version: str) -> None:
+    def has_event(self, employee_id: str, event_id: str) -> bool:
+        return False
+
+    def record(self, employee_id: str, version: str, event_id: str | None = None) -> None:
         return None
 
 
@@ -59,6 +63,10 @@ async def _in_sync() -> bool:
     return True
 
 
+COPIES_SKIPPED = Counter(
+    "onboarding_enrich_published_copies_skipped_total",
+    "HR records not enriched: a plain second record of an event already on the enriched topic",
+)
 ERASED_SKIPPED = Counter(
     "onboarding_enrich_erased_skipped_total",
     "HR events not enriched because the employee was erased after them",
@@ -124,6 +132,11 @@ async def on_hr_user_upserted(
     the enriched topic already has for the employee (`published`)."""
     if recent is not None and recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
         return
+    if not sent_again and published is not None and published.has_event(event.subject, event.id):
+        COPIES_SKIPPED.inc()  # a plain second record of an event published already
+        if recent is not None:
+            recent.handled(event)
+        return
     await _enrich(
         event,
         okta=okta,
@@ -187,4 +200,4 @@ async def _enrich(
         STALE_SKIPPED.inc()  # a newer state went out while Okta was asked
         return
     await publish(enriched)  # nothing awaited between the checks and handing it over
-    published.record(event.subject, version)
+    published.record(event.subject, version, event.id)

@@ -7,11 +7,12 @@ The session starts its own Kafka and FerretDB on free ports in a temporary folde
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_devstack.stack import StackConfig, create_topics, start_apps, start_infra, stop_all
 
 
@@ -57,6 +58,19 @@ def stack(infra: StackConfig) -> StackConfig:
     """The simulator and the three services as processes, on top of `infra`."""
     start_apps(infra, timeout=90)
     return infra
+
+
+@pytest.fixture
+async def private_broker(tmp_path: Path) -> AsyncIterator[PrivateBroker]:
+    """A started broker of this test's own (no topics), for tests that stop, freeze or
+    starve Kafka: the session's broker is never touched. Thawed and stopped afterwards."""
+    own = PrivateBroker(_repo_root(), tmp_path / "private-broker")
+    await own.start()
+    try:
+        yield own
+    finally:
+        own.thaw()
+        await own.stop()
 
 
 @pytest.fixture

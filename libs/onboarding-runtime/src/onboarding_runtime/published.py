@@ -12,6 +12,10 @@ Within one member, a key's records are handled one at a time and each publish is
 here as soon as the broker acknowledges it; across members, the consumer runner calls
 `sync` when partitions are assigned, after the previous owner's publishes have landed, so
 the new owner knows them before its first publish. A tombstone (erasure) forgets the key.
+
+It also keeps the last few HR event ids published per employee (the records' `hreventid`):
+a plain second record of an event already published (a re-delivery written twice) is not
+enriched again, whichever replica meets it, after any restart.
 """
 
 from __future__ import annotations
@@ -36,19 +40,28 @@ STALE_SKIPPED = Counter(
 )
 
 
-def version_in(value: bytes) -> str | None:
-    """The version an enriched record carries (its CloudEvent `time` and `hroffset`)."""
+EVENTS_KEPT = 8  # HR event ids remembered per employee
+
+
+def version_in(value: bytes) -> tuple[str, str | None] | None:
+    """The version an enriched record carries (its CloudEvent `time` and `hroffset`), and
+    the HR event it was enriched from (`hreventid`)."""
     envelope = json.loads(value)
     if not isinstance(envelope, dict) or not isinstance(envelope.get("time"), str):
         return None
     time = datetime.fromisoformat(envelope["time"])
     offset = envelope.get("hroffset", 0)
-    return version_of(time, int(offset) if isinstance(offset, (int, str)) else 0)
+    event_id = envelope.get("hreventid")
+    return (
+        version_of(time, int(offset) if isinstance(offset, (int, str)) else 0),
+        event_id if isinstance(event_id, str) else None,
+    )
 
 
 class PublishedVersions:
     def __init__(self, bootstrap_servers: str, topic: str = USERS_ENRICHED_TOPIC) -> None:
         self._newest: dict[str, str] = {}
+        self._events: dict[str, tuple[str, ...]] = {}
         self._follower = TopicFollower(bootstrap_servers, topic, self._apply)
         self.caught_up = self._follower.caught_up
 
@@ -71,16 +84,25 @@ class PublishedVersions:
         value = message.value()
         if value is None:
             self._newest.pop(key, None)
+            self._events.pop(key, None)
             return
-        version = version_in(value)
-        if version is not None:
-            self.record(key, version)
+        found = version_in(value)
+        if found is not None:
+            self.record(key, found[0], found[1])
 
-    def record(self, employee_id: str, version: str) -> None:
-        """`version` of the employee is on the topic (read back, or acknowledged to us)."""
+    def record(self, employee_id: str, version: str, event_id: str | None = None) -> None:
+        """`version` of the employee is on the topic (read back, or acknowledged to us),
+        enriched from HR event `event_id`."""
         known = self._newest.get(employee_id)
         if known is None or version > known:
             self._newest[employee_id] = version
+        if event_id:
+            seen = tuple(e for e in self._events.get(employee_id, ()) if e != event_id)
+            self._events[employee_id] = (*seen, event_id)[-EVENTS_KEPT:]
+
+    def has_event(self, employee_id: str, event_id: str) -> bool:
+        """HR event `event_id` of the employee was enriched and published already."""
+        return event_id in self._events.get(employee_id, ())
 
     def is_newer(self, employee_id: str, version: str) -> bool:
         """Publishing `version` would move the employee forward (or they have none yet)."""
