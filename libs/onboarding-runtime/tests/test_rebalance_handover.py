@@ -64,11 +64,14 @@ async def test_a_member_losing_a_partition_publishes_nothing_after_the_next_owne
         key = (record.key or b"").decode()
         started_by_first.add(key)
         await slow.publish(output, key=key, value=b"first")
+        await asyncio.Event().wait()  # never finishes: its partition is never committed past
 
     async def second(record: Record) -> None:
         await fast.publish(output, key=(record.key or b"").decode(), value=b"second")
 
-    one = _runner(kafka_bootstrap, source, unique_name, handler=first, settle=slow.flush)
+    one = _runner(
+        kafka_bootstrap, source, unique_name, handler=first, settle=slow.flush, concurrency=32
+    )
     one._grace_s = 0.5
     two = _runner(kafka_bootstrap, source, unique_name, handler=second)
     try:
