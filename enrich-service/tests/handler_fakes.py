@@ -11,7 +11,13 @@ from enrich_service.okta_models import (
     OktaUser,
     OktaUserProfile,
 )
-from onboarding_events import HR_USER_UPSERTED, HrUser, HrUserUpserted, UserEnriched
+from onboarding_events import (
+    HR_USER_UPSERTED,
+    HR_USERS_TOPIC,
+    HrUser,
+    HrUserUpserted,
+    UserEnriched,
+)
 from onboarding_runtime.kafka import RetryableError
 
 
@@ -36,6 +42,19 @@ class FakeOkta:
 
     async def app_links(self, user_id: str) -> list[OktaAppLink]:
         return [OktaAppLink(label="Slack"), OktaAppLink(label="Jira")]
+
+
+@dataclass(frozen=True)
+class HrRecord:
+    """An `hr.users.v1` record as the consumer runner hands it over (the `Record` port)."""
+
+    value: bytes | None
+    offset: int = 0
+    topic: str = HR_USERS_TOPIC
+    partition: int = 0
+    timestamp: int = 0
+    key: bytes | None = b"12345"
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from enrich_service.records import decode, supersedes
 from enrich_support import hr_event
-from onboarding_events import HR_USERS_TOPIC
+from handler_fakes import HrRecord
 from onboarding_runtime.kafka import PermanentError
 
 DEEP = b"[" * 50_000
@@ -24,17 +23,6 @@ UNREADABLE = {
     "time not a time": b'{"time": "yesterday"}',
     "empty": b"",
 }
-
-
-@dataclass(frozen=True)
-class HrRecord:
-    value: bytes | None
-    offset: int = 0
-    topic: str = HR_USERS_TOPIC
-    partition: int = 0
-    timestamp: int = 0
-    key: bytes | None = b"12345"
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @pytest.mark.parametrize("value", UNREADABLE.values(), ids=UNREADABLE)

@@ -4,15 +4,13 @@ sends it again on purpose. Okta and publish faked at the handler's ports."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
-from handler_fakes import FakeOkta, Published, hr_upserted
+from handler_fakes import FakeOkta, HrRecord, Published, hr_upserted
 from onboarding_events import (
-    HR_USERS_TOPIC,
     REDRIVE_HEADER,
     REPLAY_HEADER,
     HrUserUpserted,
@@ -21,17 +19,6 @@ from onboarding_events import (
 from onboarding_runtime.kafka import Failure, Record, RetryableError
 from onboarding_runtime.pii import Pseudonymizer
 from prometheus_client import REGISTRY
-
-
-@dataclass(frozen=True)
-class HrRecord:
-    value: bytes | None
-    offset: int = 0
-    topic: str = HR_USERS_TOPIC
-    partition: int = 0
-    timestamp: int = 0
-    key: bytes | None = b"12345"
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def _skipped() -> float:
