@@ -62,9 +62,11 @@ def enrich(
     """`async with enrich(**settings):` runs the service (its own group) for the block."""
 
     @contextlib.asynccontextmanager
-    async def run(**changes: Any) -> AsyncIterator[Settings]:
+    async def run(*, resume: bool = False, **changes: Any) -> AsyncIterator[Settings]:
+        """`resume`: start where the test's group left off (a restart), not at the end."""
         settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
-        await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
+        if not resume:
+            await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
         # Start-up reads the erasure log first: more than asgi-lifespan's default 5 s on a
         # busy 2-core machine with a fresh broker.
         app = create_app(settings)

@@ -15,7 +15,9 @@ from enrich_support import (
     end_offsets,
     hr_event,
     publish_hr,
+    read_for,
     read_until,
+    times,
     unique_person,
 )
 from onboarding_events import HR_USERS_TOPIC, REPLAY_HEADER, USERS_ENRICHED_TOPIC
@@ -61,3 +63,31 @@ async def test_an_event_written_twice_is_enriched_once_and_a_replayed_copy_again
     assert [int(e["hroffset"]) for e in enriched] == [written[0].offset, written[2].offset]
     assert len(await sim.requests("listUsers")) == 2
     assert _skipped() == skipped + 1
+
+
+async def test_a_copy_of_an_event_superseded_before_a_restart_does_not_bring_it_back(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    employee, email = unique_person()
+    await sim.put_user(email)
+    first_at, second_at, copy_at = times(3)
+    older = hr_event(employee, email, title="Older", at=first_at)
+    newer = hr_event(employee, email, title="Newer", at=second_at)
+    # A late re-delivery of the older event that another ingest replica wrote again before
+    # it had read the first record: same id, stamped after the newer event.
+    copy = older.model_copy(update={"time": copy_at})
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    async with enrich():
+        pass  # the group starts at the end now
+    await publish_hr(kafka_bootstrap, [older])
+    await publish_hr(kafka_bootstrap, [newer])
+    async with enrich(resume=True):
+        # Both in one poll: the older event gives way to the newer, never enriched.
+        await read_until(kafka_bootstrap, since, {employee}, lambda f: len(f) >= 1)
+    await publish_hr(kafka_bootstrap, [copy])
+    skipped = _skipped()
+    async with enrich(resume=True):  # a new process: nothing of the first in its memory
+        await _until_skipped(skipped)
+
+    found = await read_for(kafka_bootstrap, since, {employee}, seconds=1.0)
+    assert [json.loads(r.value)["data"]["title"] for r in found] == ["Newer"]

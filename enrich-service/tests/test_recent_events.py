@@ -145,3 +145,16 @@ async def test_a_window_of_zero_remembers_nothing() -> None:
     await _handle(event, recent, okta, published)
 
     assert len(published.events) == 2
+
+
+async def test_events_learned_from_before_a_takeover_are_skipped_unless_sent_again() -> None:
+    recent = _recent()
+    okta, published = FakeOkta(), Published()
+    earlier = hr_upserted("e1")
+
+    learned = recent.learn([earlier.to_json(), b"not json", None])
+    await _handle(earlier, recent, okta, published)
+    await _handle(earlier, recent, okta, published, kafka_headers({REPLAY_HEADER: "ops"}))
+
+    assert learned == 1
+    assert len(published.events) == 1  # only the replayed copy

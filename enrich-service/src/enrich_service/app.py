@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -24,7 +25,9 @@ from onboarding_runtime.kafka import (
     EventProducer,
     PublishError,
     Record,
+    TopicPartition,
     dead_letter_to,
+    read_before,
 )
 from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.published import PublishedVersions
@@ -52,7 +55,9 @@ def build_okta(settings: Settings) -> OktaClient:
     )
 
 
-def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, okta: Okta | None = None, *, clock: Callable[[], float] = time.time
+) -> FastAPI:
     producer = EventProducer(
         settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
     )
@@ -89,6 +94,25 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
             sent_again=sent_again(record.headers),
         )
 
+    async def prepare(starts: Mapping[TopicPartition, int]) -> bool:
+        """On assignment: the newest versions the previous owners published, read to the
+        end; and the HR events just before where this member starts, as handled."""
+        if not await published.sync():
+            return False
+        if not starts or settings.enrich_dedupe_window == 0:
+            return True
+        before = await read_before(
+            settings.kafka_bootstrap_servers,
+            HR_USERS_TOPIC,
+            {tp.partition: offset for tp, offset in starts.items()},
+            max_records=settings.enrich_dedupe_window // len(starts),
+            since_ms=int((clock() - settings.enrich_dedupe_lookback_s) * 1000),
+        )
+        if before is None:
+            return False
+        recent.learn(record.value() for record in before)
+        return True
+
     runner = ConsumerRunner(
         name="enrich",
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -103,8 +127,7 @@ def create_app(settings: Settings, okta: Okta | None = None) -> FastAPI:
         breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
         # On revocation: what cancelled attempts handed to the producer lands first.
         settle=producer.flush,
-        # On assignment: the newest versions the previous owners published, read to the end.
-        prepare=published.sync,
+        prepare=prepare,
     )
 
     async def consume() -> None:

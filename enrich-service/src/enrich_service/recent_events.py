@@ -76,6 +76,21 @@ class RecentEvents:
         if len(self._handled) > self._capacity:
             self._handled.popitem(last=False)
 
+    def learn(self, values: Iterable[bytes | None]) -> int:
+        """HR records just before where this member starts in a partition it was given:
+        the previous owner's outcomes for them are final (enriched, skipped, superseded or
+        dead-lettered), so a plain copy of one of them further on is skipped here too, as it
+        would have been there. How many events that was (unreadable records count none)."""
+        learned = 0
+        for value in values:
+            try:
+                event = HrUserUpserted.from_json(value or b"")
+            except Exception:  # unreadable: it has no id to remember (and was dead-lettered)
+                continue
+            self.handled(event)
+            learned += 1
+        return learned
+
     def superseded(self, obsolete: Record, newer: Record) -> None:
         """A newer event of the employee made `obsolete` pointless: its outcome is final (a
         copy of it written later, e.g. a late re-delivery another ingest replica wrote again

@@ -34,6 +34,11 @@ class Settings(ServiceSettings, KafkaSettings):
     # HR event ids remembered as handled, so a record of the same event written twice is
     # enriched once (`recent_events.py`); ~15 MB per 100,000. 0 turns that off.
     enrich_dedupe_window: int = Field(default=100_000, ge=0, le=10_000_000)
+    # On taking over partitions, the HR records this far back (record time) before the
+    # committed offsets are read into that memory (at most the window, shared out among
+    # the partitions): a copy ingest wrote a little after the first is skipped whichever
+    # member meets it. Ingest writes such copies within seconds of the first.
+    enrich_dedupe_lookback_s: float = Field(default=900.0, ge=0)
 
     @model_validator(mode="after")
     def _require_real_okta_in_production(self) -> Settings:

@@ -7,9 +7,11 @@ from onboarding_runtime.kafka.consumer import (
     DeadLetter,
     Failure,
     Handler,
+    Prepare,
     Record,
     RetryPolicy,
     Supersedes,
+    TopicPartition,
 )
 from onboarding_runtime.kafka.dead_letter import dead_letter_to, failure_headers
 from onboarding_runtime.kafka.errors import (
@@ -19,6 +21,7 @@ from onboarding_runtime.kafka.errors import (
     UnavailableError,
 )
 from onboarding_runtime.kafka.follower import TopicFollower
+from onboarding_runtime.kafka.history import read_before
 from onboarding_runtime.kafka.probe import BrokerProbe
 from onboarding_runtime.kafka.producer import EventProducer, PublishError
 from onboarding_runtime.kafka.topics import TOPICS, TopicSpec, ensure_topics
@@ -35,15 +38,18 @@ __all__ = [
     "Failure",
     "Handler",
     "PermanentError",
+    "Prepare",
     "PublishError",
     "Record",
     "RetryPolicy",
     "RetryableError",
     "Supersedes",
     "TopicFollower",
+    "TopicPartition",
     "TopicSpec",
     "UnavailableError",
     "dead_letter_to",
     "ensure_topics",
     "failure_headers",
+    "read_before",
 ]

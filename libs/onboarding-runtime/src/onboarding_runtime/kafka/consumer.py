@@ -20,7 +20,9 @@ no longer owns the key), and a batch being written is waited for (its retries st
 group's rebalance timeout (`rebalance_timeout_s`) is longer than all of that together, so
 the broker never gives the partition away while this member still works on it. On the
 other side, `prepare` runs once after each new assignment, before its first record is
-handled (enrich reads the newest published versions up to the end there).
+handled, told where this member starts in each partition it was given (its committed
+offset): enrich reads the newest published versions up to the end there, and the HR
+records just before those offsets (`history.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -52,9 +54,11 @@ __all__ = [
     "DeadLetter",
     "Failure",
     "Handler",
+    "Prepare",
     "Record",
     "RetryPolicy",
     "Supersedes",
+    "TopicPartition",
     "record_summary",
 ]
 
@@ -64,6 +68,9 @@ Handler = Callable[[Record], Awaitable[None]]
 # Handles one partition's slice of a poll at once (e.g. one bulk write); retried as a whole.
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
 DeadLetter = Callable[[Record, Failure], Awaitable[None]]
+# Before the first record of a new assignment: given each assigned partition's committed
+# offset (those with one); False means not ready yet (called again, backing off).
+Prepare = Callable[[Mapping[TopicPartition, int]], Awaitable[bool]]
 LaneKey = tuple[TopicPartition, bytes | None]
 
 
@@ -88,7 +95,7 @@ class ConsumerRunner:
         shutdown_grace_s: float = 10.0,
         breaker: CircuitBreaker | None = None,
         settle: Callable[[], Awaitable[None]] | None = None,
-        prepare: Callable[[], Awaitable[bool]] | None = None,
+        prepare: Prepare | None = None,
         rebalance_timeout_s: float = 90.0,
     ) -> None:
         self.name = name
@@ -111,6 +118,7 @@ class ConsumerRunner:
         self._settle = settle
         self._prepare = prepare
         self._unprepared = True  # a new assignment came: `prepare` before its first record
+        self._assigned: set[TopicPartition] = set()  # what the last assignment gave
         self._rebalance_timeout_s = rebalance_timeout_s
         self._stopping = asyncio.Event()
         # Batch mode: held while a batch is handled and committed; a revocation waits for it.
@@ -169,7 +177,7 @@ class ConsumerRunner:
             self.last_poll = time.monotonic()
             owned = consumer.assignment()
             batches = {tp: records for tp, records in batches.items() if tp in owned}
-            if batches and self._unprepared and not await self._prepared():
+            if batches and self._unprepared and not await self._prepared(consumer):
                 continue  # stopping; nothing dispatched, nothing committed past
             for records in batches.values():
                 for record in records:
@@ -177,10 +185,10 @@ class ConsumerRunner:
             if time.monotonic() - self._last_commit >= self._commit_interval_s:
                 await self._commit(consumer, set(self._trackers))
 
-    async def _prepared(self) -> bool:
+    async def _prepared(self, consumer: AIOKafkaConsumer) -> bool:
         """Run `prepare` until it succeeds (backing off), unless the runner stops."""
         delay = 0.2
-        while self._prepare is not None and not await self._prepare():
+        while self._prepare is not None and not await self._prepare_once(consumer):
             log.warning("not ready for the new partitions yet", extra={"consumer": self.name})
             await self._sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -188,6 +196,18 @@ class ConsumerRunner:
                 return False
         self._unprepared = False
         return True
+
+    async def _prepare_once(self, consumer: AIOKafkaConsumer) -> bool:
+        assert self._prepare is not None
+        starts: dict[TopicPartition, int] = {}
+        try:
+            for tp in self._assigned & consumer.assignment():
+                committed = await consumer.committed(tp)
+                if committed is not None:
+                    starts[tp] = committed
+        except KafkaError:
+            return False  # the coordinator is away: asked again
+        return await self._prepare(starts)
 
     def _backpressure(self, consumer: AIOKafkaConsumer) -> None:
         """Stop fetching while the dependency is down or too much is unfinished in memory."""
@@ -349,6 +369,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._runner._unprepared = True
+        self._runner._assigned = set(assigned)
 
 
 def record_summary(record: Record) -> dict[str, Any]:
