@@ -14,9 +14,10 @@ from onboarding_events import (
     REDRIVE_HEADER,
     REPLAY_HEADER,
     HrUserUpserted,
+    UserEnriched,
     kafka_headers,
 )
-from onboarding_runtime.kafka import Failure, Record, RetryableError
+from onboarding_runtime.kafka import BrokerUnavailable, Failure, Record, RetryableError
 from onboarding_runtime.pii import Pseudonymizer
 from prometheus_client import REGISTRY
 
@@ -158,3 +159,48 @@ async def test_events_learned_from_before_a_takeover_are_skipped_unless_sent_aga
 
     assert learned == 1
     assert len(published.events) == 1  # only the replayed copy
+
+
+class _Topic:
+    """The enriched topic as the handler sees it: a publish that times out yet lands, and
+    what the follower has read of it (`sync` reads everything written)."""
+
+    def __init__(self) -> None:
+        self.written: list[UserEnriched] = []
+        self.read = 0
+        self.fail_next = True
+
+    async def publish(self, event: UserEnriched) -> None:
+        self.written.append(event)
+        if self.fail_next:
+            self.fail_next = False
+            raise BrokerUnavailable()  # the acknowledgement did not come in time
+
+    def is_newer(self, employee_id: str, version: str) -> bool:
+        return True
+
+    def has_event(self, employee_id: str, event_id: str) -> bool:
+        return any(e.hreventid == event_id for e in self.written[: self.read])
+
+    def record(self, employee_id: str, version: str, event_id: str | None = None) -> None:
+        return None
+
+    async def sync(self) -> bool:
+        self.read = len(self.written)
+        return True
+
+
+async def test_a_copy_after_a_publish_that_timed_out_but_landed_is_not_enriched_again() -> None:
+    recent, okta, topic = _recent(), FakeOkta(), _Topic()
+    event = hr_upserted("e1")
+    copy = event.model_copy(update={"time": event.time + timedelta(seconds=1)})
+
+    with pytest.raises(BrokerUnavailable):  # the runner then lets the copy supersede it
+        await on_hr_user_upserted(
+            event, okta=okta, publish=topic.publish, hr_offset=1, published=topic, recent=recent
+        )
+    await on_hr_user_upserted(
+        copy, okta=okta, publish=topic.publish, hr_offset=2, published=topic, recent=recent
+    )
+
+    assert [e.hreventid for e in topic.written] == [event.id]

@@ -46,6 +46,7 @@ class Published(Protocol):
     def is_newer(self, employee_id: str, version: str) -> bool: ...
     def has_event(self, employee_id: str, event_id: str) -> bool: ...
     def record(self, employee_id: str, version: str, event_id: str | None = None) -> None: ...
+    async def sync(self) -> bool: ...
 
 
 class _NothingPublished:
@@ -57,6 +58,9 @@ class _NothingPublished:
 
     def record(self, employee_id: str, version: str, event_id: str | None = None) -> None:
         return None
+
+    async def sync(self) -> bool:
+        return True
 
 
 async def _in_sync() -> bool:
@@ -132,15 +136,29 @@ async def on_hr_user_upserted(
     the enriched topic already has for the employee (`published`)."""
     if recent is not None and recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
         return
-    if not sent_again and published is not None and published.has_event(event.subject, event.id):
-        COPIES_SKIPPED.inc()  # a plain second record of an event published already
-        if recent is not None:
-            recent.handled(event)
-        return
+    if not sent_again and published is not None:
+        # An earlier attempt's publish failed here, perhaps only by timing out: it may have
+        # landed all the same. Read the topic up to now before deciding on this copy.
+        if recent is not None and recent.unsure(event) and not await published.sync():
+            raise BrokerUnavailable()
+        if published.has_event(event.subject, event.id):
+            COPIES_SKIPPED.inc()  # a plain second record of an event published already
+            if recent is not None:
+                recent.handled(event)
+            return
+
+    async def publishing(enriched: UserEnriched) -> None:
+        try:
+            await publish(enriched)
+        except BaseException:
+            if recent is not None:
+                recent.publish_failed(event)
+            raise
+
     await _enrich(
         event,
         okta=okta,
-        publish=publish,
+        publish=publishing,
         hr_offset=hr_offset,
         not_found_retry_s=not_found_retry_s,
         erased=erased,

@@ -62,6 +62,9 @@ class RecentEvents:
         self._capacity = capacity  # 0 turns the backstop off
         self._pseudonymize = pseudonymize
         self._handled: OrderedDict[bytes, None] = OrderedDict()
+        # Events whose publish failed (timed out, cancelled) before any outcome was final:
+        # that publish may still land, so a copy must look at the topic first.
+        self._unsure: OrderedDict[bytes, None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._handled)
@@ -75,6 +78,21 @@ class RecentEvents:
         self._handled.move_to_end(key)
         if len(self._handled) > self._capacity:
             self._handled.popitem(last=False)
+        self._unsure.pop(key, None)
+
+    def publish_failed(self, event: HrUserUpserted) -> None:
+        """Publishing `event`'s enriched state failed; it may have been written regardless."""
+        if self._capacity == 0:
+            return
+        key = _key(event)
+        self._unsure[key] = None
+        self._unsure.move_to_end(key)
+        if len(self._unsure) > self._capacity:
+            self._unsure.popitem(last=False)
+
+    def unsure(self, event: HrUserUpserted) -> bool:
+        """A publish of `event` failed here and nothing final came of it since."""
+        return bool(self._unsure) and _key(event) in self._unsure
 
     def learn(self, values: Iterable[bytes | None]) -> int:
         """HR records just before where this member starts in a partition it was given:
