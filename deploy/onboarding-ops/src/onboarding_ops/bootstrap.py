@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -23,14 +24,17 @@ from onboarding_ops.topics import TopicNames
 from onboarding_ops.view import MongoView
 
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
 class Ops:
     settings: Settings
     topics: TopicNames = field(default_factory=TopicNames)
-    # How commands wait (erase's publish fence); tests drive their own.
+    # How commands wait (erase's publish fence, rebuild's pointer TTL and projector polls) and
+    # tell how long they have waited (monotonic seconds); tests drive their own.
     sleep: Sleep = asyncio.sleep
+    clock: Clock = time.monotonic
 
     @property
     def pseudonym(self) -> Pseudonymizer:

@@ -6,23 +6,37 @@
    a round finds little new.
 2. Flip the pointer: readers and the projector follow it within VIEW_POINTER_TTL_S. Until
    then they read and write the old collection, which stays complete.
-3. Catch up once more after that time (events the projector wrote to the old collection
-   just before it followed), with atomic newer-only writes since the projector now writes
-   there too; then drop the old collection.
+3. Wait out that time, then for the query projector: read the topic's end offsets and poll
+   (every `PROJECTOR_POLL_S`) until its consumer group (QUERY_GROUP_ID) has committed at or
+   past them on every partition one of its live members holds. A batch that resolved the
+   pointer before the flip, and so writes to the old collection, is then finished: the
+   projector commits a batch only after writing it.
+4. Catch up once more, up to the end now (at or past the ends of step 3, so it holds
+   everything such a batch wrote to the old collection), with atomic newer-only writes since
+   the projector now writes there too; then drop the old collection.
+
+Step 3 waits only for partitions a live member holds. With no live member (query-service
+down, or it never ran: no committed offsets either) nothing can be in flight, whatever was
+committed: a member that left cannot commit any more (its batch, if any, is redone by the
+next owner, which reads the pointer afresh), and one that joins later starts after the flip.
+During a rebalance the broker does not say who holds what, so every partition counts as held.
+The wait is bounded by REBUILD_PROJECTOR_WAIT_S: past it the command fails as below.
 
 A failure before the flip drops the new collection: the live view never changed. A failure
-after it keeps the old collection (nothing lost); running the command again is safe.
+after it (the last catch-up, or the projector not passing the end in time) keeps the old
+collection (nothing lost); running the command again is safe.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from onboarding_runtime.mongo import Document
 from onboarding_runtime.view import Delete, Put, VersionedWriter, time_of
 from onboarding_runtime.view.records import enriched_change
@@ -33,12 +47,14 @@ from onboarding_ops.bootstrap import Kafka, Ops
 from onboarding_ops.erasure_log import ErasureLog
 from onboarding_ops.errors import OpsError
 from onboarding_ops.progress import Tracker
-from onboarding_ops.scan import Scan
+from onboarding_ops.scan import GroupProgress, Scan
 from onboarding_ops.view import MongoView
 
 BULK = 1000  # documents per bulk write
 CATCH_UP_ROUNDS = 5
 SETTLED = 100  # a catch-up round this small means the next one, after the flip, is quick
+POINTER_MARGIN_S = 0.5  # beyond VIEW_POINTER_TTL_S, before the projector's group is polled
+PROJECTOR_POLL_S = 0.5  # how often the query projector's committed offsets are read
 
 
 @dataclass
@@ -131,10 +147,14 @@ async def rebuild(
         await view.db.drop_collection(new)
         raise
     try:
-        await _after_flip(kafka, view, VersionedWriter(view.db, new), scan, projection, tracker)
+        await _after_flip(
+            ops, kafka, view, VersionedWriter(view.db, new), scan, projection, tracker
+        )
     except Exception as exc:
+        # An OpsError's message is written for the operator; anything else is only named.
+        reason = str(exc) if isinstance(exc, OpsError) else type(exc).__name__
         raise OpsError(
-            f"switched to {new}, but the last catch-up failed ({type(exc).__name__}); "
+            f"switched to {new}, but the last catch-up failed ({reason}); "
             f"{previous} was kept; run rebuild-view again"
         ) from exc
     summary.users = await view.db[new].count_documents({})
@@ -144,6 +164,7 @@ async def rebuild(
 
 
 async def _after_flip(
+    ops: Ops,
     kafka: Kafka,
     view: MongoView,
     writer: VersionedWriter,
@@ -151,8 +172,13 @@ async def _after_flip(
     projection: _Projection,
     tracker: Tracker,
 ) -> None:
-    # The services keep the old pointer for up to their TTL; wait it out, then catch up.
-    await asyncio.sleep(view.pointer_ttl_s + 0.5)
+    # The services keep the old pointer for up to their TTL; wait it out.
+    await ops.sleep(view.pointer_ttl_s + POINTER_MARGIN_S)
+    # A projector batch that resolved the pointer before that may still be writing to the old
+    # collection: wait until the projector has committed up to the end now, so it is done...
+    ends = (await kafka.reader.plan_after(scan)).ends
+    await until_projector_passed(ops, kafka.reader, scan.topic, ends, tracker)
+    # ... then catch up to the end after that, which is at or past `ends`.
     scan = await kafka.reader.plan_after(scan)
     tracker.begin("catching up after the switch", scan.total)
     latest: dict[str, list[Change]] = {}
@@ -168,6 +194,53 @@ async def _after_flip(
                 await writer.erase(step.employee_id)
             else:
                 await writer.put_if_newer(step)  # the live projector writes here too now
+
+
+class GroupOffsets(Protocol):
+    async def group_progress(
+        self, group_id: str, partitions: Collection[TopicPartition]
+    ) -> GroupProgress: ...
+
+
+class ProjectorBehind(OpsError):
+    """The query projector did not commit past the topic's end within the allowed time."""
+
+
+async def until_projector_passed(
+    ops: Ops,
+    offsets: GroupOffsets,
+    topic: str,
+    ends: dict[TopicPartition, int],
+    tracker: Tracker,
+) -> None:
+    """Until the query projector's group has committed at or past `ends` on every partition
+    a live member of it holds (see the module docstring), polling with `ops.sleep`; raises
+    `ProjectorBehind` once REBUILD_PROJECTOR_WAIT_S have passed on `ops.clock`."""
+    group, limit_s = ops.settings.query_group_id, ops.settings.rebuild_projector_wait_s
+    deadline = ops.clock() + limit_s
+    tracker.begin(f"waiting for {group} to pass the end of {topic}", len(ends))
+    passed: set[TopicPartition] = set()
+    while True:
+        try:
+            behind = (await offsets.group_progress(group, list(ends))).behind(ends)
+        except KafkaError as exc:  # e.g. the group's coordinator moving: ask again
+            where = f"its offsets could not be read ({type(exc).__name__})"
+        else:
+            newly = set(ends) - set(behind) - passed
+            passed |= newly
+            tracker.advance(len(newly))
+            if not behind:
+                return
+            where = ", ".join(
+                f"partition {tp.partition} at {offset} of {ends[tp]}"
+                for tp, offset in sorted(behind.items())
+            )
+        if ops.clock() >= deadline:
+            raise ProjectorBehind(
+                f"the query projector (consumer group {group}) had not committed up to the "
+                f"end of {topic} after {limit_s:g}s: {where}; is query-service stuck?"
+            )
+        await ops.sleep(PROJECTOR_POLL_S)
 
 
 async def _changes(

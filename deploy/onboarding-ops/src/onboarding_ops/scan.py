@@ -4,19 +4,24 @@ No consumer group: the partitions are assigned and sought directly, so nothing i
 committed and no running service's group is disturbed. The end offsets are taken once at
 the start, so a scan ends even while the services keep writing (and never reads the
 records it republishes itself).
+
+`group_progress` looks at a running service's group from outside (its committed offsets and
+which partitions its members hold) without joining it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import KafkaError, for_code
 
 from onboarding_ops.errors import OpsError
 
@@ -36,6 +41,26 @@ class Scan:
     def total(self) -> int:
         """Records to read, at most (compaction can leave gaps)."""
         return sum(self.ends[tp] - self.starts[tp] for tp in self.ends)
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """Where a consumer group stands on some partitions of a topic, at one moment."""
+
+    committed: dict[TopicPartition, int]  # only the partitions it has committed on
+    # Which of them its live members hold: empty with no live member; None during a
+    # rebalance, when the broker does not show assignments (then any may be held).
+    held: frozenset[TopicPartition] | None
+
+    def behind(self, ends: dict[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """The partitions a live member holds whose committed offset (0 before the first
+        commit) is below `ends`: there a batch below the end may still be in flight.
+        Partitions nobody holds are never behind: no one works on them."""
+        return {
+            tp: self.committed.get(tp, 0)
+            for tp, end in ends.items()
+            if (self.held is None or tp in self.held) and self.committed.get(tp, 0) < end
+        }
 
 
 class TopicReader:
@@ -95,6 +120,20 @@ class TopicReader:
         ends: dict[TopicPartition, int] = await self._consumer.end_offsets(list(previous.ends))
         return Scan(previous.topic, dict(previous.ends), ends)
 
+    async def group_progress(
+        self, group_id: str, partitions: Collection[TopicPartition]
+    ) -> GroupProgress:
+        """`group_id`'s committed offsets on `partitions`, and which of them its live members
+        hold now. Read only: the group is not joined and nothing of it changes. Raises
+        `KafkaError` when the broker cannot tell yet (its coordinator loading or moving)."""
+        found = await self._admin.list_consumer_group_offsets(group_id, partitions=list(partitions))
+        committed = {tp: meta.offset for tp, meta in found.items() if meta.offset >= 0}
+        [response] = await self._admin.describe_consumer_groups([group_id])
+        [group] = response.to_object()["groups"]
+        if group["error_code"]:  # e.g. its coordinator still loading: the caller may retry
+            raise for_code(group["error_code"])(f"describing consumer group {group_id}")
+        return GroupProgress(committed, _held(group, frozenset(partitions)))
+
     async def read(self, scan: Scan) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
         """Every record of the scan, each partition in offset order."""
         consumer = self._consumer
@@ -117,3 +156,22 @@ class TopicReader:
                 if await consumer.position(tp) >= scan.ends[tp]:
                     pending.discard(tp)
         consumer.assign([])
+
+
+def _held(
+    group: dict[str, Any], partitions: frozenset[TopicPartition]
+) -> frozenset[TopicPartition] | None:
+    """Which of `partitions` the members of a described group hold (None: not known)."""
+    members = group["members"]
+    if not members:
+        return frozenset()  # Empty or Dead: no member works on anything
+    if group["state"] != "Stable":
+        return None  # a rebalance: members are listed without their assignments
+    held: set[TopicPartition] = set()
+    for member in members:
+        try:
+            assignment = ConsumerProtocolMemberAssignment.decode(member["member_assignment"])
+        except Exception:  # not a consumer group's assignment: assume the worst
+            return None
+        held.update(assignment.partitions())
+    return frozenset(held) & partitions

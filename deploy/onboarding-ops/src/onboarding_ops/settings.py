@@ -20,6 +20,12 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
     # The services follow a flipped view pointer within this many seconds (query-service's
     # VIEW_POINTER_TTL_S); a rebuild waits that long before dropping the old collection.
     view_pointer_ttl_s: float = Field(default=2.0, gt=0)
+    # The query projector's consumer group (query-service's QUERY_GROUP_ID): before dropping
+    # the old collection a rebuild waits until it has committed past the enriched topic's end.
+    query_group_id: str = "query-service"
+    # How long a rebuild waits for that at most; longer, and it keeps the old collection and
+    # fails (run it again once the projector is moving).
+    rebuild_projector_wait_s: float = Field(default=120.0, gt=0)
 
     @property
     def durability(self) -> Durability:
