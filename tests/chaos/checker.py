@@ -120,21 +120,37 @@ async def settled(
     """Quiet enough to check: every employee with an acknowledged event has a status that
     is not `pending`, about their newest acknowledged event or a later-stamped one (a second
     record of an older delivery: the checker judges it); `erased` employees may have none."""
+    return not await unsettled(plan, ledger, sources, erased=erased, concurrency=concurrency)
+
+
+async def unsettled(
+    plan: Plan,
+    ledger: Ledger,
+    sources: Sources,
+    *,
+    erased: Collection[str] = (),
+    concurrency: int = 16,
+) -> list[str]:
+    """Why it is not quiet yet: one line per employee `settled` waits for (empty: quiet)."""
     accepted, tried = ledger.accepted(), ledger.first_tried()
     newest = {
         e.employee_id: found for e in plan if (found := _newest(e, accepted, tried)) is not None
     }
     answers = await _answers(plan, sources, concurrency, statuses_only=True)
+    waiting: list[str] = []
     for employee_id, (event_id, first_sent) in newest.items():
         status = answers[employee_id].status
         if status.status == 404 and employee_id in erased:
             continue
         body = status.body or {}
         if status.status != 200 or body.get("status") == "pending":
-            return False
-        if body.get("event_id") != event_id and not _stamped_after(body, first_sent):
-            return False
-    return True
+            waiting.append(f"{employee_id}: HTTP {status.status}, {body.get('status')}")
+        elif body.get("event_id") != event_id and not _stamped_after(body, first_sent):
+            waiting.append(
+                f"{employee_id}: {body.get('status')} for {body.get('event_id')}, "
+                f"not the newest accepted {event_id}"
+            )
+    return waiting
 
 
 def _newest(

@@ -27,7 +27,7 @@ from onboarding_devstack.cluster_run import ClusterRun
 from onboarding_devstack.cluster_stack import SERVICES, ClusterStack
 from onboarding_devstack.polling import eventually_async
 
-from tests.chaos.checker import check, settled
+from tests.chaos.checker import check, settled, unsettled
 from tests.chaos.faults import Faults, FaultWindow, kill_one_replica
 from tests.chaos.ledger import Ledger
 from tests.chaos.okta import put_okta_users
@@ -154,20 +154,30 @@ async def _drive(
             stop_bursts.set()
             await bursts
 
-            async def quiet() -> bool | None:
-                return await settled(plan, ledger, sources, erased=erased) or None
+            async def quiet(within_s: float) -> None:
+                """Until settled; past `within_s` the checker judges what there is (and
+                finds what never settled), with the first stragglers printed."""
 
-            settle_s = 600.0 if shape.full else 180.0
-            quiet_now: bool = await eventually_async(quiet, within=settle_s, every=2.0)
-            assert quiet_now
+                async def now() -> bool | None:
+                    return await settled(plan, ledger, sources, erased=erased) or None
+
+                try:
+                    reached: bool = await eventually_async(now, within=within_s, every=2.0)
+                    assert reached
+                except AssertionError:
+                    waiting = await unsettled(plan, ledger, sources, erased=erased)
+                    print(f"not settled after {within_s:.0f} s: {len(waiting)} employees")
+                    for line in waiting[:20]:
+                        print(f"  {line}")
+
+            await quiet(600.0 if shape.full else 180.0)
             never = plan.with_okta("never")
             if never:  # added to Okta now, and their dead letters sent back: completed
                 await put_okta_users(client, stack.okta_url, never)
                 await _operation(stack, "dlq", "redrive")
                 for employee in never:
                     plan.expect(employee.employee_id, "completed")
-                quiet_now = await eventually_async(quiet, within=300, every=2.0)
-                assert quiet_now
+                await quiet(300.0)
             erasures = await erasure_times(stack.bootstrap_servers, erased, PII_HASH_KEY)
             # Our services' logs: the simulator stands in for Okta, whose logs are Okta's.
             logs = [p for p in cluster.log_files() if p.stem.startswith(SERVICES)]
