@@ -6,11 +6,13 @@ BOOT := .data/bootstrap
 UV := $(BOOT)/bin/uv
 export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --locked --no-sync
+ASYNCAPI := .data/tools/asyncapi-parser
+ASYNCAPI_PACKAGE := tests/contract/asyncapi
 
-.PHONY: help up down clean test check lint typecheck bench format tools up-cluster down-cluster chaos
+.PHONY: help up down clean test check lint typecheck bench format tools schemas up-cluster down-cluster chaos
 
 help:
-	@echo "make up | down | clean | test | check | bench | chaos | up-cluster | down-cluster"
+	@echo "make up | down | clean | test | check | bench | chaos | schemas | up-cluster | down-cluster"
 
 $(UV):
 	@command -v python3 >/dev/null || { echo "make: python3 (3.11+) is required: apt-get install python3 python3-venv"; exit 1; }
@@ -47,8 +49,22 @@ typecheck: .venv/.synced
 check: lint typecheck
 
 # Kafka's jars, FerretDB and Toxiproxy (built with Go), each installed once under .data/tools.
-tools: .venv/.synced
+tools: .venv/.synced $(ASYNCAPI)/installed
 	@$(RUN) onboarding-stack tools
+
+# The official AsyncAPI parser that checks docs/asyncapi.yaml (tests/contract), pinned with
+# its dependencies by the lock file beside its package.json; installed again when they change.
+$(ASYNCAPI)/installed: $(ASYNCAPI_PACKAGE)/package.json $(ASYNCAPI_PACKAGE)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		rm -rf $(ASYNCAPI) && mkdir -p $(ASYNCAPI) && cp $^ $(ASYNCAPI)/ && \
+		npm ci --prefix $(ASYNCAPI) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "make: npm not found, so docs/asyncapi.yaml goes unchecked (apt-get install nodejs npm)"; \
+	fi
+
+# The JSON Schemas under docs/schemas, written again from the models in libs/onboarding-events.
+schemas: .venv/.synced
+	$(RUN) python -m onboarding_events.schemas docs/schemas
 
 test: check tools
 	@command -v go >/dev/null || { echo "make: Go 1.24+ is required: apt-get install golang (or go.dev/dl)"; exit 1; }

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from onboarding_events import (
-    USER_ENRICHED,
     EnrichedUser,
     HrUser,
     HrUserUpserted,
@@ -193,9 +192,8 @@ async def _enrich(
         raise UserNotFound(not_found_retry_s)
     # Both must succeed: a failure raises before `publish`, so no partial result goes out.
     groups, apps = await both(okta.groups(account.id), okta.app_links(account.id))
-    enriched = UserEnriched(
+    enriched = UserEnriched.of(
         source=SOURCE,
-        type=USER_ENRICHED,
         subject=event.subject,
         # The HR event's time orders the enriched events: newer HR data wins downstream.
         time=event.time,

@@ -7,7 +7,6 @@ import pytest
 from onboarding_events import (
     HR_RECORD_EXAMPLE,
     HR_USER_UPSERTED,
-    EnrichedUser,
     HrUser,
     HrUserUpserted,
     is_onboarded,
@@ -96,21 +95,3 @@ def test_unique_in_order_keeps_first_occurrence() -> None:
         "Eng",
         "Ops",
     ]
-
-
-def test_enriched_user_refuses_keys_outside_the_contract() -> None:
-    with pytest.raises(ValidationError):
-        EnrichedUser.model_validate(
-            {
-                "id": "1",
-                "name": "A B",
-                "email": "a@b.c",
-                "title": None,
-                "department": None,
-                "startDate": None,
-                "groups": [],
-                "applications": [],
-                "onboarded": False,
-                "extra": 1,
-            }
-        )

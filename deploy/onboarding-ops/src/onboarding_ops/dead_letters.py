@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import ConsumerRecord
-from onboarding_events import header_map
+from onboarding_events import header_map, redrive_key
 from onboarding_runtime.kafka import dead_letter as dlq
 
 from onboarding_ops.bootstrap import Kafka, Ops
@@ -39,7 +39,8 @@ class DeadLetter:
 
     @property
     def mark(self) -> str:
-        return f"{self.partition}/{self.offset}"
+        """Its key in the redrive log."""
+        return redrive_key(self.partition, self.offset)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _dead_letter(record: ConsumerRecord[bytes, bytes], marks: set[str]) -> DeadL
         attempts=int(attempts) if attempts.isdigit() else None,
         failed_at=headers.get(dlq.LAST_FAILURE, ""),
         redrives=int(redrives) if redrives.isdigit() else 0,
-        redriven=f"{record.partition}/{record.offset}" in marks,
+        redriven=redrive_key(record.partition, record.offset) in marks,
         value=record.value,
         headers=[(k, bytes(v)) for k, v in record.headers],
     )

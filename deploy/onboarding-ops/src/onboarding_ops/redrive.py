@@ -10,11 +10,11 @@ those once more, which costs one extra enrichment and changes nothing else.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from onboarding_events import DeadLetterRedriven
 from onboarding_runtime.kafka import dead_letter as dlq
 
 from onboarding_ops.bootstrap import Kafka, Ops
@@ -76,8 +76,7 @@ async def redrive(
 
 
 async def _mark(ops: Ops, kafka: Kafka, letters: list[DeadLetter], run_id: str) -> None:
-    now = datetime.now(UTC).isoformat()
+    value = DeadLetterRedriven(redriven_at=datetime.now(UTC), run=run_id).to_json()
     async with Republisher(kafka.producer, ops.topics.redrives) as out:
         for letter in letters:
-            value = json.dumps({"redriven_at": now, "run": run_id}).encode()
             await out.send(letter.mark.encode(), value, [("content-type", b"application/json")])

@@ -1,8 +1,9 @@
 """Every topic the platform uses, with its configuration, under the names this run uses.
 
 The services' topics come from `onboarding_runtime.kafka.TOPICS`; the two that only
-operations write are defined here: the erasure log and the redrive marks. Tests give each
-run its own names (`TopicNames`) so they never touch the shared topics.
+operations write are configured here: the erasure log and the redrive marks (their names
+and records are in `onboarding_events`). Tests give each run its own names (`TopicNames`)
+so they never touch the shared topics.
 
 How many copies each partition has (`Durability`) depends on the cluster, not on the topic,
 so it comes from the settings and applies to every topic alike.
@@ -17,14 +18,11 @@ from onboarding_events import (
     ERASURES_TOPIC,
     HR_USERS_DLQ_TOPIC,
     HR_USERS_TOPIC,
+    REDRIVES_TOPIC,
     USERS_ENRICHED_TOPIC,
 )
 from onboarding_runtime.kafka import TOPICS, TopicSpec
 from onboarding_runtime.kafka.topics import DAY_MS
-
-# Which dead letters were redriven already: key `<partition>/<offset>` of the dead letter,
-# so nothing personal. Kept as long as the dead letters themselves.
-REDRIVES_TOPIC = "hr.users.v1.dlq.redrives"
 
 ERASURES_SPEC = TopicSpec(
     ERASURES_TOPIC,
@@ -32,6 +30,8 @@ ERASURES_SPEC = TopicSpec(
     # Compacted and never deleted: the last erasure of each pseudonym is kept forever.
     configs={"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"},
 )
+# Which dead letters were redriven already (`onboarding_events.redrive`): kept as long as
+# the dead letters themselves.
 REDRIVES_SPEC = TopicSpec(
     REDRIVES_TOPIC,
     partitions=1,

@@ -1,4 +1,5 @@
-"""The public event contract: CloudEvent envelope, HR and enriched-user models, topic names."""
+"""The public event contract: CloudEvent envelope, HR and enriched-user models, the erasure
+and redrive log records, topic names. JSON Schemas: `onboarding_events.schemas`."""
 
 from onboarding_events.cloudevent import (
     CONTENT_TYPE,
@@ -8,10 +9,12 @@ from onboarding_events.cloudevent import (
     kafka_headers,
     new_event_id,
 )
+from onboarding_events.contract import ContractModel
 from onboarding_events.enriched import (
     USER_ENRICHED,
     USERS_ENRICHED_TOPIC,
     EnrichedUser,
+    HrEventRef,
     UserEnriched,
     is_onboarded,
     unique_in_order,
@@ -28,6 +31,7 @@ from onboarding_events.hr import (
     is_valid_employee_id,
 )
 from onboarding_events.markers import REDRIVE_HEADER, REPLAY_HEADER
+from onboarding_events.redrive import REDRIVES_TOPIC, DeadLetterRedriven, redrive_key
 
 __all__ = [
     "CONTENT_TYPE",
@@ -37,13 +41,17 @@ __all__ = [
     "HR_USERS_DLQ_TOPIC",
     "HR_USERS_TOPIC",
     "HR_USER_UPSERTED",
+    "REDRIVES_TOPIC",
     "REDRIVE_HEADER",
     "REPLAY_HEADER",
     "USERS_ENRICHED_TOPIC",
     "USER_ENRICHED",
     "CloudEvent",
+    "ContractModel",
+    "DeadLetterRedriven",
     "EmployeeErased",
     "EnrichedUser",
+    "HrEventRef",
     "HrUser",
     "HrUserUpserted",
     "UserEnriched",
@@ -53,5 +61,6 @@ __all__ = [
     "is_valid_employee_id",
     "kafka_headers",
     "new_event_id",
+    "redrive_key",
     "unique_in_order",
 ]

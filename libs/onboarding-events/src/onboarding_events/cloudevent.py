@@ -2,20 +2,29 @@
 
 The value is the whole event as JSON and the header `content-type` says so; the record key
 is the employee id, which is also the event's `subject`.
+
+Read tolerantly, like every model here (`contract.ContractModel`): attributes the envelope
+does not declare are kept in `model_extra`, as CloudEvents asks of a consumer for extension
+attributes, and unknown fields of `data` are ignored. Built strictly: an event type names
+the extension attributes its writers set (`extensions`), and no other may be passed.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from onboarding_events.contract import ContractModel
 
 CONTENT_TYPE = "application/cloudevents+json"
 CONTENT_TYPE_HEADER = "content-type"
 
 DataT = TypeVar("DataT", bound=BaseModel)
+# Named outside the class: inside it, `type` is the CloudEvent attribute.
+ModelClass = type[BaseModel]
 
 
 def new_event_id() -> str:
@@ -26,10 +35,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class CloudEvent(BaseModel, Generic[DataT]):
+class CloudEvent(ContractModel, Generic[DataT]):
     """A structured-mode CloudEvent whose `data` is a typed model."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
+    # The extension attributes writers of this event type set, as a model's fields (for
+    # their names, types and descriptions in the JSON Schemas); None: no extensions.
+    extensions: ClassVar[ModelClass | None] = None
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=new_event_id, min_length=1)
@@ -44,7 +56,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
         return self.model_dump_json(by_alias=True, exclude_none=False).encode()
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> CloudEvent[DataT]:
+    def from_json(cls, raw: bytes | str) -> Self:
         return cls.model_validate_json(raw)
 
 

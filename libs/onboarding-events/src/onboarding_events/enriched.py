@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from onboarding_events.cloudevent import CloudEvent
+from onboarding_events.contract import ContractModel
 
 USERS_ENRICHED_TOPIC = "users.enriched.v1"
 USER_ENRICHED = "user.enriched"
@@ -13,9 +16,11 @@ USER_ENRICHED = "user.enriched"
 ONBOARDED_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
 
 
-class EnrichedUser(BaseModel):
+class EnrichedUser(ContractModel):
+    """An employee as Okta knows them, for the HR record that was enriched."""
+
     model_config = ConfigDict(
-        extra="forbid",
+        extra="ignore",
         frozen=True,
         json_schema_extra={
             "examples": [
@@ -45,7 +50,45 @@ class EnrichedUser(BaseModel):
     onboarded: bool
 
 
-UserEnriched = CloudEvent[EnrichedUser]
+class HrEventRef(BaseModel):
+    """The extension attributes of `user.enriched`: which HR event was enriched. Together
+    with `time` (the HR event's) they order an employee's enriched records."""
+
+    hreventid: str = Field(
+        min_length=1, description="The `id` of the `hr.user.upserted` event that was enriched"
+    )
+    hroffset: str = Field(
+        pattern=r"^[0-9]+$",
+        description="That HR record's offset on `hr.users.v1`, as a decimal string",
+    )
+
+
+class UserEnriched(CloudEvent[EnrichedUser]):
+    """`user.enriched` on `users.enriched.v1`: an employee's enriched state."""
+
+    extensions = HrEventRef
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        source: str,
+        subject: str,
+        time: datetime,
+        data: EnrichedUser,
+        hreventid: str,
+        hroffset: str,
+    ) -> UserEnriched:
+        """The event as its writer builds it: with its extension attributes, checked."""
+        ref = HrEventRef(hreventid=hreventid, hroffset=hroffset)
+        return cls(
+            source=source,
+            type=USER_ENRICHED,
+            subject=subject,
+            time=time,
+            data=data,
+            **ref.model_dump(),
+        )
 
 
 def is_onboarded(okta_status: str) -> bool:

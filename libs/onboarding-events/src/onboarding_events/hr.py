@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -19,8 +18,11 @@ from pydantic import (
 )
 
 from onboarding_events.cloudevent import CloudEvent
+from onboarding_events.contract import ContractModel
 
 HR_USERS_TOPIC = "hr.users.v1"
+# Each dead letter is an `hr.users.v1` record as received (key, value, headers), so meant
+# to be an `HrUserUpserted` but possibly invalid, plus the failure's `dlq-*` headers.
 HR_USERS_DLQ_TOPIC = "hr.users.v1.dlq"
 HR_USER_UPSERTED = "hr.user.upserted"
 
@@ -112,7 +114,7 @@ HR_RECORD_EXAMPLE: dict[str, JsonValue] = {
 }
 
 
-class HrUser(BaseModel):
+class HrUser(ContractModel):
     """One employee as the HR system describes them. Unknown fields are ignored."""
 
     model_config = ConfigDict(
@@ -131,7 +133,8 @@ class HrUser(BaseModel):
     start_date: IsoDate | None = Field(default=None, description="ISO 8601 date, YYYY-MM-DD")
 
 
-HrUserUpserted = CloudEvent[HrUser]
+class HrUserUpserted(CloudEvent[HrUser]):
+    """`hr.user.upserted` on `hr.users.v1`: ingest's record of one accepted HR record."""
 
 
 def hr_user_upserted_json(user: HrUser, *, event_id: str, source: str, time: datetime) -> bytes:
