@@ -16,7 +16,7 @@ from onboarding_devstack.polling import eventually_async
 from onboarding_events import UserEnriched, kafka_headers
 from onboarding_ops.bootstrap import Ops, open_view
 from onboarding_ops.rebuild import POINTER_MARGIN_S, PROJECTOR_POLL_S
-from onboarding_ops.scan import TopicReader
+from onboarding_ops.scan import Scan, TopicReader
 from onboarding_runtime.kafka import EventProducer
 from onboarding_runtime.kafka.producer import Written
 from onboarding_runtime.view import Put, UsersView, VersionedWriter, version_of
@@ -276,3 +276,33 @@ async def test_rebuild_does_not_wait_for_a_projector_group_without_live_members(
 
     assert result.exit_code == 0, result.output
     assert waits == [ops.settings.view_pointer_ttl_s + POINTER_MARGIN_S]  # the TTL, no poll
+
+
+async def test_records_that_arrive_while_the_view_is_built_are_in_the_new_view(
+    driver: OpsDriver, unique_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few records written after the first pass (a catch-up round too small to be worth
+    its own pass before the switch) are written by the last catch-up: nobody else will."""
+    ops = _with_projector_group(driver.ops, f"{unique_name}-query")
+    topic = ops.topics.enriched
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    first = enriched_event("emp-first", time=t0, hr_offset=1)
+    await driver.publish(topic, first.subject, first.to_json())
+    plan_after = TopicReader.plan_after
+    late = [enriched_event(f"emp-late-{n}", time=t0, hr_offset=10 + n) for n in range(3)]
+
+    async def late_records_then_plan(self: TopicReader, previous: Scan) -> Scan:
+        while late:  # they land while the first pass is written
+            event = late.pop()
+            await driver.publish(topic, event.subject, event.to_json())
+        return await plan_after(self, previous)
+
+    monkeypatch.setattr(TopicReader, "plan_after", late_records_then_plan)
+
+    result = await OpsDriver(ops).invoke("rebuild-view")
+
+    assert result.exit_code == 0, result.output
+    async with open_view(ops) as view:
+        users = UsersView(view.db, pointer=view.pointer)
+        found = [await users.get(f"emp-late-{n}") for n in range(3)]
+    assert all(user is not None for user in found)

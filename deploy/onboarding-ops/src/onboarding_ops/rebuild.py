@@ -137,11 +137,14 @@ async def rebuild(
         tracker.begin(f"rebuilding from {ops.topics.enriched}", scan.total)
         await building.apply(_changes(kafka, scan, projection, tracker))
         for _ in range(CATCH_UP_ROUNDS):
-            scan = await kafka.reader.plan_after(scan)
-            if scan.total <= SETTLED:
+            # `scan` stays the last one written: what a small round found is left to the
+            # catch-up after the switch, which starts where `scan` ends.
+            more = await kafka.reader.plan_after(scan)
+            if more.total <= SETTLED:
                 break
-            tracker.begin("catching up", scan.total)
-            await building.apply(_changes(kafka, scan, projection, tracker))
+            tracker.begin("catching up", more.total)
+            await building.apply(_changes(kafka, more, projection, tracker))
+            scan = more
         await view.pointer.flip(new)
     except BaseException:
         await view.db.drop_collection(new)
