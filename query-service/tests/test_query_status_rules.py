@@ -98,3 +98,21 @@ def test_if_none_match_uses_weak_comparison() -> None:
 def test_production_refuses_to_start_without_a_read_key(key: str | None) -> None:
     with pytest.raises(ValidationError, match="READ_API_KEY"):
         make_settings(environment="production", pii_hash_key="k" * 32, read_api_key=key)
+
+
+def test_a_failed_copy_stamped_later_does_not_outrank_the_events_completion() -> None:
+    """Ingest wrote a delivery twice, the second record stamped 25 ms later; both failed
+    (not in Okta yet) and the redrive of the first completed: the person is completed."""
+    copy_failed = {
+        "version": version_of(T0 + timedelta(milliseconds=25), 9),
+        "event_id": "e1",
+        "failed_at": DONE,
+        "error": "no Okta user with this email yet",
+    }
+    redriven = {"version": V1_REPLAYED, "event_id": "e1", "resent": True}
+    completed = {"version": V1_REPLAYED, "event_id": "e1", "completed_at": DONE}
+
+    status = merge("1", redriven, copy_failed, completed)
+
+    assert status is not None
+    assert (status["status"], status["error"]) == ("completed", None)

@@ -38,13 +38,23 @@ def merge(
 ) -> dict[str, Any] | None:
     """The contract's status document, or None for an employee never seen.
 
-    The newest version wins; at the same version (the same HR event) a completion beats a
-    failure (a redelivered event that failed once and then succeeded), and both beat
-    `pending`. A newer accepted event makes the status `pending` again (replay, redrive).
+    The newest version wins; a completion of the same HR event beats its failure whatever
+    their versions (an event that failed once and then succeeded: redriven, or a second
+    record of it written with a later time failed and the first was enriched), and both
+    beat `pending`. A newer accepted event makes the status `pending` again (replay, redrive).
     A newer accepted record of the *same* event not sent again on purpose (a delivery whose
     first write timed out and whose retry was written again: enrich skips it as handled)
     has the outcome of the copy that was enriched, or it would be `pending` for good.
     """
+    if (
+        failed is not None
+        and completed is not None
+        and failed.get("event_id")
+        and failed.get("event_id") == completed.get("event_id")
+    ):
+        # The event was enriched in the end (redriven, or another record of it): its failure
+        # no longer counts, even from a second record ingest stamped a little later.
+        failed = None
     present = [d for d in (accepted, failed, completed) if d is not None]
     if not present:
         return None
