@@ -1,17 +1,27 @@
 """Decoding and the supersede rule are total: whatever an HR record holds, `decode` raises
-`PermanentError` (dead-lettered as `invalid_event`) and `supersedes` answers."""
+`PermanentError` (dead-lettered as `invalid_event`) and `supersedes` answers; and a second
+record of an event stamped later is ordered by the first."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from enrich_service.records import decode, supersedes
+from enrich_service.recent_events import RecentEvents
+from enrich_service.records import decode
 from enrich_support import hr_event
 from handler_fakes import HrRecord
 from onboarding_runtime.kafka import PermanentError
+from onboarding_runtime.pii import Pseudonymizer
 
 DEEP = b"[" * 50_000
+
+
+def supersedes(newer: HrRecord, older: HrRecord, recent: RecentEvents | None = None) -> bool:
+    rule = RecentEvents(100, Pseudonymizer(b"k")) if recent is None else recent
+    return rule.supersedes(newer, older)
+
+
 UNREADABLE = {
     "nested 50,000 deep": DEEP,
     "an object nested 50,000 deep": b'{"time":' * 50_000 + b"1" + b"}" * 50_000,
@@ -52,3 +62,20 @@ def test_a_later_event_still_supersedes_an_earlier_one() -> None:
 
     assert supersedes(newer, older)
     assert not supersedes(older, newer)
+
+
+def test_a_second_record_of_an_older_event_stamped_later_does_not_supersede_a_newer_one() -> None:
+    """v2, v3, then v2 again: another ingest replica wrote the re-delivered v2 again, stamped
+    after v3. Ordered by its own stamp it would supersede v3 and bring v2 back."""
+    recent = RecentEvents(100, Pseudonymizer(b"k"))
+    now = datetime.now(UTC)
+    v2 = hr_event("e-1", "e1@example.com", title="v2", at=now)
+    v3 = hr_event("e-1", "e1@example.com", title="v3", at=now + timedelta(milliseconds=20))
+    v2_again = v2.model_copy(update={"time": now + timedelta(milliseconds=40)})
+    first, newer, copy = (
+        HrRecord(e.to_json(), offset=n) for n, e in enumerate((v2, v3, v2_again), start=1)
+    )
+
+    assert supersedes(newer, first, recent)
+    assert not supersedes(copy, newer, recent)
+    assert recent.first_time(v2_again) == v2.time

@@ -204,3 +204,18 @@ async def test_a_copy_after_a_publish_that_timed_out_but_landed_is_not_enriched_
     )
 
     assert [e.hreventid for e in topic.written] == [event.id]
+
+
+async def test_a_second_record_stamped_later_is_published_with_the_first_records_time() -> None:
+    """The first record failed and gave way to its second (same event, stamped later by
+    another ingest replica): what is published carries the event's first time, so it does
+    not pass for newer than the employee's next version."""
+    recent, published = _recent(), Published()
+    event = hr_upserted("e1")
+    copy = event.model_copy(update={"time": event.time + timedelta(milliseconds=30)})
+
+    with pytest.raises(RetryableError):
+        await _handle(event, recent, FakeOkta(groups_fail=True), published)
+    await _handle(copy, recent, FakeOkta(), published)
+
+    assert [e.time for e in published.events] == [event.time]

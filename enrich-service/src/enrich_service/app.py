@@ -36,7 +36,7 @@ from onboarding_runtime.supervision import Supervisor
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
-from enrich_service.records import decode, supersedes
+from enrich_service.records import decode
 from enrich_service.settings import Settings
 
 # How long start-up waits for the erasure log and the published versions before serving
@@ -121,7 +121,7 @@ def create_app(
         handler=handle,
         dead_letter=remembering(dead_letter_to(producer, HR_USERS_DLQ_TOPIC), recent),
         concurrency=settings.enrich_concurrency,
-        supersedes=supersedes,
+        supersedes=recent.supersedes,
         on_superseded=recent.superseded,
         max_pending=settings.enrich_max_pending,
         breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),

@@ -133,8 +133,12 @@ async def on_hr_user_upserted(
     """Enrich `event` unless erased, or (with `recent`) already handled and not `sent_again`
     on purpose by an operator (replay, redrive); publish it only if it is newer than what
     the enriched topic already has for the employee (`published`)."""
-    if recent is not None and recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
-        return
+    if recent is not None:
+        first = recent.first_time(event)
+        if first != event.time:  # a second record of the event, stamped later: not newer
+            event = event.model_copy(update={"time": first})
+        if recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
+            return
     if not sent_again and published is not None:
         # An earlier attempt's publish failed here, perhaps only by timing out: it may have
         # landed all the same. Read the topic up to now before deciding on this copy.

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
 
 from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, HrUserUpserted
 from onboarding_runtime.kafka import DeadLetter, Failure, PermanentError, Record
@@ -48,11 +50,27 @@ def sent_again(headers: Iterable[tuple[str, bytes]]) -> bool:
 
 
 def _key(event: HrUserUpserted) -> bytes:
+    return _identity(event.source, event.id, event.subject)
+
+
+def _identity(source: str, event_id: str, subject: str) -> bytes:
     # CloudEvents identify an event by (source, id); the subject too, so an id reused by
     # mistake for another employee can never suppress that employee's enrichment. A 16-byte
     # digest rather than the strings: 100,000 entries take ~15 MB instead of ~30 MB.
-    identity = "\x00".join((event.source, event.id, event.subject)).encode()
+    identity = "\x00".join((source, event_id, subject)).encode()
     return hashlib.blake2b(identity, digest_size=16).digest()
+
+
+def _stamp(record: Record) -> tuple[bytes, datetime] | None:
+    """A record's event identity and `time`, read without the whole model (None: unreadable,
+    which supersedes nothing and is superseded by nothing)."""
+    try:
+        envelope = json.loads(record.value or b"")
+        time = datetime.fromisoformat(envelope["time"])
+        identity = _identity(envelope["source"], envelope["id"], envelope["subject"])
+    except Exception:  # not JSON, too deep, no object, a field missing or of the wrong type
+        return None
+    return (identity, time) if time.tzinfo is not None else None
 
 
 class RecentEvents:
@@ -65,6 +83,11 @@ class RecentEvents:
         # Events whose publish failed (timed out, cancelled) before any outcome was final:
         # that publish may still land, so a copy must look at the topic first.
         self._unsure: OrderedDict[bytes, None] = OrderedDict()
+        # The time of the first record of each event seen here: a second
+        # record of a delivery that another ingest replica wrote again carries a later
+        # `time`, and ordered by that it would pass for newer than the employee's next
+        # version (superseding it, or published over it).
+        self._first: OrderedDict[bytes, datetime] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._handled)
@@ -94,6 +117,37 @@ class RecentEvents:
         """A publish of `event` failed here and nothing final came of it since."""
         return bool(self._unsure) and _key(event) in self._unsure
 
+    def first_time(self, event: HrUserUpserted) -> datetime:
+        """The `time` of the first record of `event` seen here, in offset order (this one's,
+        if it is the first): the event's time from then on, whatever later records of it
+        carry, so its published version does not move."""
+        return self._first_time(_key(event), event.time)
+
+    def _first_time(self, key: bytes, time: datetime) -> datetime:
+        if self._capacity == 0:
+            return time
+        known = self._first.get(key)
+        if known is None:
+            self._first[key] = known = time
+        self._first.move_to_end(key)
+        if len(self._first) > self._capacity:
+            self._first.popitem(last=False)
+        return known
+
+    def supersedes(self, newer: Record, older: Record) -> bool:
+        """An HR event carries the employee's whole record: a later one at least as recent
+        (by the first `time` a record of each event carried) makes enriching an earlier one
+        pointless, and a second record of an older event stamped later does not make the
+        employee's newer event obsolete. A replayed older event (earlier `time`, later
+        offset) does not either: it waits its turn, and the read model's (time, hroffset)
+        guard keeps the newer state. Total: an unreadable record's time is unknown, and an
+        unknown time supersedes nothing and is superseded by nothing."""
+        new, old = _stamp(newer), _stamp(older)
+        if new is None or old is None:
+            return False
+        old_time = self._first_time(*old)  # the older first: it may be the first of `newer`
+        return self._first_time(*new) >= old_time
+
     def learn(self, values: Iterable[bytes | None]) -> int:
         """HR records just before where this member starts in a partition it was given:
         the previous owner's outcomes for them are final (enriched, skipped, superseded or
@@ -106,6 +160,7 @@ class RecentEvents:
             except Exception:  # unreadable: it has no id to remember (and was dead-lettered)
                 continue
             self.handled(event)
+            self.first_time(event)
             learned += 1
         return learned
 
