@@ -4,7 +4,7 @@ What was sent and accepted, the four zeros (lost, regressed, duplicated, resurre
 the other violations, what is reported without failing, the webhook's answers, and per
 fault: its window, how long ingest's readiness answered 503 (or nothing) during it, how
 many webhook requests were answered 503 during it, and how long after it every service was
-ready again.
+ready again (within `RECOVERY_LIMIT_S`, or the run fails).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from tests.chaos.readiness import (
 from tests.chaos.verdict import NOTICE_KINDS, VIOLATION_KINDS
 
 EXAMPLES = 20  # violations listed by name in the report
+# Every service ready again this soon after each fault ended, or the run fails.
+RECOVERY_LIMIT_S = 60.0
 
 _LABELS = {
     "lost": "**lost**",
@@ -57,6 +59,7 @@ class FaultRow:
 class RunReport:
     run_tag: str
     passed: bool
+    slow_recoveries: tuple[str, ...]  # faults after which a service was not ready in time
     employees: int
     events_planned: int
     events_sent: int  # employee versions with at least one request
@@ -103,9 +106,15 @@ def build_report(
                 _rounded(time_to_recover(samples, every, fault.end)),
             )
         )
+    slow = [
+        r.name
+        for r in rows
+        if r.recovered_after_s is None or r.recovered_after_s > RECOVERY_LIMIT_S
+    ]
     return RunReport(
         run_tag=plan.run_tag,
-        passed=result.ok,
+        passed=result.ok and not slow,
+        slow_recoveries=tuple(slow),
         employees=len(plan),
         events_planned=plan.versions_total,
         events_sent=len({(a.employee_id, a.version) for a in ledger.attempts}),
@@ -183,6 +192,13 @@ def to_markdown(report: RunReport) -> str:
             for f in report.faults
         ]
         lines += ["", "Faults:", "", *_table(header, rows)]
+    if report.slow_recoveries:
+        lines += [
+            "",
+            f"Not every service ready again within {RECOVERY_LIMIT_S:.0f} s after:",
+            "",
+            *(f"- {name}" for name in report.slow_recoveries),
+        ]
     if report.examples:
         lines += ["", "Violations (first ones):", "", *(f"- {e}" for e in report.examples)]
     return "\n".join(lines) + "\n"

@@ -113,3 +113,19 @@ async def test_a_fault_never_recovered_from_says_so() -> None:
     assert report.faults[0].recovered_after_s is None
     assert "not recovered" in to_markdown(report)
     assert report.violations["unverified"] == 1
+    assert report.slow_recoveries == ("broker-2 killed",)
+
+
+async def test_a_service_ready_again_only_after_a_minute_fails_the_run() -> None:
+    world = clean_world(build_plan(1, seed=5))
+    result = await check(world.plan, world.ledger, world.sources)
+    late = [*SAMPLES[:3], _s(QUERY, 0, 200), _s(QUERY, 12, 503), _s(QUERY, 15 + 61, 200)]
+
+    report = build_report(
+        world.plan, world.ledger, result, samples=late, faults=[FAULT], ingest_readyz=[INGEST]
+    )
+
+    assert result.ok
+    assert not report.passed
+    assert report.faults[0].recovered_after_s == 61.0
+    assert "within 60 s after:\n\n- broker-2 killed" in to_markdown(report)
