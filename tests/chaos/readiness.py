@@ -13,7 +13,7 @@ import asyncio
 import bisect
 import contextlib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -186,3 +186,20 @@ def _state_at(series: list[ReadinessSample], moment: datetime) -> ReadinessSampl
     """The latest sample at or before `moment` (None before the first); `series` is sorted."""
     index = bisect.bisect_right(series, moment, key=lambda s: s.at)
     return series[index - 1] if index else None
+
+
+def said_unready(
+    samples: Iterable[ReadinessSample],
+    names: Mapping[str, str],
+    start: datetime,
+    end: datetime,
+) -> tuple[str, ...]:
+    """Within [start, end]: each service replica (`names`: URL -> name) that answered 503,
+    with the checks its answers named, e.g. `query-service-1: mongodb`."""
+    down: dict[str, set[str]] = {}
+    for sample in samples:
+        if sample.status == 503 and start <= sample.at <= end and sample.url in names:
+            down.setdefault(names[sample.url], set()).update(sample.down)
+    return tuple(
+        f"{name}: {'+'.join(sorted(checks)) or '?'}" for name, checks in sorted(down.items())
+    )

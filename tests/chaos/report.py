@@ -10,7 +10,7 @@ ready again (within `RECOVERY_LIMIT_S`, or the run fails).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from tests.chaos.readiness import (
     FaultWindow,
     ReadinessSample,
     as_window,
+    said_unready,
     time_to_recover,
     unready_seconds,
 )
@@ -53,6 +54,7 @@ class FaultRow:
     ingest_no_answer_s: float
     webhook_503s: int
     recovered_after_s: float | None  # None: not every service was seen ready again
+    said_unready: tuple[str, ...] = ()  # replicas that answered 503 during it, and why
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,11 @@ def build_report(
     faults: Sequence[FaultWindow | EpochWindow] = (),
     ingest_readyz: Sequence[str] = (),
     all_readyz: Sequence[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> RunReport:
     """`ingest_readyz`: the ingest replicas' readiness URLs; `all_readyz`: every service's
-    (recovery waits for all of them; by default every URL sampled). A fault window is a
+    (recovery waits for all of them; by default every URL sampled); `names`: readiness URL
+    -> replica name, for saying which answered 503 during each fault. A fault window is a
     `FaultWindow` or anything with `name`, `started`, `ended` (epoch seconds)."""
     every = list(all_readyz) if all_readyz is not None else sorted({s.url for s in samples})
     rows = []
@@ -104,6 +108,7 @@ def build_report(
                     if a.status == 503 and fault.start <= a.started_at <= fault.end
                 ),
                 _rounded(time_to_recover(samples, every, fault.end)),
+                said_unready(samples, names or {}, fault.start, fault.end),
             )
         )
     slow = [
@@ -178,6 +183,7 @@ def to_markdown(report: RunReport) -> str:
             "ingest no answer (s)",
             "webhook 503s",
             "all ready after end (s)",
+            "503 from (checks named)",
         )
         rows = [
             (
@@ -188,6 +194,7 @@ def to_markdown(report: RunReport) -> str:
                 f"{f.ingest_no_answer_s:.2f}",
                 str(f.webhook_503s),
                 "not recovered" if f.recovered_after_s is None else f"{f.recovered_after_s:.2f}",
+                "; ".join(f.said_unready) or "-",
             )
             for f in report.faults
         ]

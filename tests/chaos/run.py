@@ -191,6 +191,7 @@ async def _drive(
         ingest_readyz=[f"{url}/v1/readyz" for url in ingest],
         # Recovered: the two replicas of every service the stack runs are ready again.
         all_readyz=[f"{stack.url(s, i)}/v1/readyz" for s in SERVICES for i in (1, 2)],
+        names={f"{stack.url(s, i)}/v1/readyz": f"{s}-{i}" for s in SERVICES for i in (1, 2, 3)},
     )
 
 

@@ -129,3 +129,18 @@ async def test_a_service_ready_again_only_after_a_minute_fails_the_run() -> None
     assert not report.passed
     assert report.faults[0].recovered_after_s == 61.0
     assert "within 60 s after:\n\n- broker-2 killed" in to_markdown(report)
+
+
+async def test_each_fault_says_which_replicas_answered_503_and_for_what() -> None:
+    world = clean_world(build_plan(1, seed=5))
+    result = await check(world.plan, world.ledger, world.sources)
+    cut = ReadinessSample(T0 + timedelta(seconds=12), QUERY, 503, ("mongodb",))
+    samples = [*SAMPLES[:3], _s(QUERY, 0, 200), cut, _s(QUERY, 17.5, 200)]
+    names = {INGEST: "ingest-service-1", QUERY: "query-service-1"}
+
+    report = build_report(
+        world.plan, world.ledger, result, samples=samples, faults=[FAULT], names=names
+    )
+
+    assert report.faults[0].said_unready == ("ingest-service-1: ?", "query-service-1: mongodb")
+    assert "| ingest-service-1: ?; query-service-1: mongodb |" in to_markdown(report)
