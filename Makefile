@@ -8,6 +8,8 @@ export UV_PROJECT_ENVIRONMENT := .venv
 RUN := $(UV) run --locked --no-sync
 ASYNCAPI := .data/tools/asyncapi-parser
 ASYNCAPI_PACKAGE := tests/contract/asyncapi
+PROMQL := .data/tools/promql-metrics
+PROMQL_SOURCE := deploy/grafana/promql-metrics
 
 .PHONY: help up down clean test check lint typecheck bench format tools schemas up-cluster down-cluster chaos
 
@@ -49,8 +51,18 @@ typecheck: .venv/.synced
 check: lint typecheck
 
 # Kafka's jars, FerretDB and Toxiproxy (built with Go), each installed once under .data/tools.
-tools: .venv/.synced $(ASYNCAPI)/installed
+tools: .venv/.synced $(ASYNCAPI)/installed $(PROMQL)/installed
 	@$(RUN) onboarding-stack tools
+
+# Prometheus's own PromQL parser (pinned by the go.mod beside it), as a small program that
+# prints the metric names the Grafana dashboard's queries use (tests/deploy, tests/e2e);
+# built again when its sources change.
+$(PROMQL)/installed: $(PROMQL_SOURCE)/main.go $(PROMQL_SOURCE)/go.mod $(PROMQL_SOURCE)/go.sum
+	@command -v go >/dev/null || { echo "make: Go 1.26.7+ is required to build $(PROMQL_SOURCE): go.dev/dl"; exit 1; }
+	@mkdir -p $(PROMQL) && rm -f $@
+	cd $(PROMQL_SOURCE) && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -buildvcs=false \
+		-o $(CURDIR)/$(PROMQL)/promql-metrics.partial .
+	@mv $(PROMQL)/promql-metrics.partial $(PROMQL)/promql-metrics && touch $@
 
 # The official AsyncAPI parser that checks docs/asyncapi.yaml (tests/contract), pinned with
 # its dependencies by the lock file beside its package.json; installed again when they change.

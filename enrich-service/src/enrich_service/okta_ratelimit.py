@@ -22,6 +22,18 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from prometheus_client import Gauge
+
+# Okta's own count, per operation (our name for an endpoint): the smallest
+# `X-Rate-Limit-Remaining` answered in the current window. With several processes sharing
+# the org's budget, the smallest any of them saw.
+OKTA_BUDGET = Gauge(
+    "onboarding_okta_rate_limit_remaining",
+    "Calls Okta says are left in the current rate-limit window (X-Rate-Limit-Remaining)",
+    ["operation"],
+    multiprocess_mode="livemin",
+)
+
 
 @dataclass
 class _Bucket:
@@ -126,3 +138,4 @@ class RateLimiter:
             bucket.remaining = min(bucket.remaining, rate.remaining)
             # `Date` has whole seconds: each answer bounds the reset from above; keep the best.
             bucket.reset_at = min(bucket.reset_at, reset_at)
+        OKTA_BUDGET.labels(endpoint).set(bucket.remaining)

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.health import health_router
+from onboarding_runtime.http_metrics import RequestMetrics
 from onboarding_runtime.kafka import BrokerProbe, ConsumerRunner
 from onboarding_runtime.mongo import Document, open_mongo, ping
 from onboarding_runtime.pii import Pseudonymizer
@@ -125,6 +126,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.status = status
     app.state.projector = runner
     app.state.supervisor = supervisor
+    # Every request, the hot read included, counted and timed by route template and status.
+    app.add_middleware(RequestMetrics, routes=app.routes)
 
     @app.exception_handler(PyMongoError)
     async def database_unavailable(request: Request, exc: PyMongoError) -> JSONResponse:

@@ -1,4 +1,9 @@
-"""`/v1/healthz`, `/v1/readyz` and `/metrics`, the same on every service."""
+"""`/v1/healthz`, `/v1/readyz` and `/metrics`, the same on every service.
+
+`/metrics` answers for the whole service: in multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`,
+set by `serve_workers` for more than one worker) whichever worker takes the request merges
+every worker's files, so the totals are the service's, not that worker's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from onboarding_runtime.metrics import forget_gone_workers, multiproc_dir
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # Why something is down, by name (e.g. `Supervisor.causes`): short texts of our own.
@@ -20,6 +28,7 @@ def health_router(
     """`checks` is called per request so it can read clients the lifespan opened; `causes`
     too, and what it names goes into a 503's body (`causes`), so `/v1/readyz` says why."""
     router = APIRouter(tags=["operations"])
+    registry = _registry()
 
     @router.get("/v1/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -50,9 +59,22 @@ def health_router(
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        if (directory := multiproc_dir()) is not None:
+            forget_gone_workers(directory)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _registry() -> CollectorRegistry:
+    """This process's metrics, or in multiprocess mode every worker's, merged from their
+    files (this registry holds only that collector: the process's own would count twice)."""
+    directory = multiproc_dir()
+    if directory is None:
+        return REGISTRY
+    merged = CollectorRegistry()
+    MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
+    return merged
 
 
 async def _safe(check: ReadinessCheck) -> bool:

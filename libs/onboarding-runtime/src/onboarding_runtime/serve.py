@@ -5,20 +5,31 @@ server gracefully (the lifespan's shutdown runs) and returns 1 for `__main__` to
 so Kubernetes or compose restarts the process. Under `serve_workers`, each worker process
 calls `exit_on_failure(supervisor)`: the worker sends itself SIGTERM, stops the same way,
 and uvicorn's parent process starts a new worker in its place.
+
+Metrics with several workers: each worker writes its values to files in a directory of this
+start's own (`PROMETHEUS_MULTIPROC_DIR`, made before the first worker and removed when the
+service stops), `/metrics` merges them (`health.py`), and before each scrape a worker that
+is gone is marked dead there (`metrics.forget_gone_workers`), so its live gauges leave the
+merge while its counts stay in the totals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import shutil
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 
+from onboarding_runtime.metrics import MULTIPROC_DIR_VARIABLE
 from onboarding_runtime.supervision import Supervisor
 
 # Young objects collected every 10,000 net allocations instead of 700: under load the
@@ -65,14 +76,29 @@ def exit_on_failure(supervisor: Supervisor, *, kill: Callable[[int, int], None] 
 def serve_workers(factory: str, *, host: str, port: int, workers: int) -> None:
     """`workers` processes sharing the port; `factory` ("module:function") builds the app
     in each of them, and calls `tune_gc` (a worker is a fresh interpreter) and, with a
-    supervisor, `exit_on_failure`."""
-    uvicorn.run(
-        factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-    )
+    supervisor, `exit_on_failure`. One worker is served in this process, as before; more
+    share one metrics directory (the module's docstring)."""
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "lifespan": "on"}
+    if workers == 1:
+        uvicorn.run(factory, factory=True, host=host, port=port, **options)
+        return
+    with metrics_directory():
+        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[str]:
+    """A fresh `PROMETHEUS_MULTIPROC_DIR` for the workers started within (they inherit the
+    environment); removed, and the variable restored, at the end. Never one left by an
+    earlier start: its files would add old counts to the new totals."""
+    directory = tempfile.mkdtemp(prefix="onboarding-metrics-")
+    previous = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    os.environ[MULTIPROC_DIR_VARIABLE] = directory
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROC_DIR_VARIABLE, None)
+        else:
+            os.environ[MULTIPROC_DIR_VARIABLE] = previous
+        shutil.rmtree(directory, ignore_errors=True)

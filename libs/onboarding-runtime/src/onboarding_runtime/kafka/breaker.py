@@ -21,10 +21,14 @@ import time
 
 from prometheus_client import Gauge
 
+# The breaker's state: 0 closed, 1 open. Exported from the breaker's start, so a dashboard
+# shows a closed breaker as 0 rather than no data; with several processes, open if any is.
 CONSUMER_PAUSED = Gauge(
     "onboarding_consumer_paused",
-    "1 while a consumer's dependency is down and consumption is paused",
+    "Circuit breaker state: 1 while a consumer's dependency is down and consumption is "
+    "paused (open), 0 while closed",
     ["consumer"],
+    multiprocess_mode="livemax",
 )
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,8 @@ class CircuitBreaker:
         self._next_probe = 0.0
         self._closed = asyncio.Event()
         self._closed.set()
+        self._state = CONSUMER_PAUSED.labels(name)
+        self._state.set(0)
 
     @property
     def is_open(self) -> bool:
@@ -67,7 +73,7 @@ class CircuitBreaker:
             log.warning(
                 "dependency unavailable: consumption paused", extra={"consumer": self._name}
             )
-            CONSUMER_PAUSED.labels(self._name).set(1)
+            self._state.set(1)
         elif probe:
             self._interval = min(self._interval * 2, self._max)
         else:
@@ -79,5 +85,5 @@ class CircuitBreaker:
             log.info(
                 "dependency answers again: consumption resumed", extra={"consumer": self._name}
             )
-            CONSUMER_PAUSED.labels(self._name).set(0)
+            self._state.set(0)
             self._closed.set()

@@ -47,6 +47,7 @@ from onboarding_runtime.kafka.lanes import (
     Supersedes,
 )
 from onboarding_runtime.kafka.retry import Failure, RetryPolicy
+from onboarding_runtime.metrics import ConsumerLag
 
 __all__ = [
     "BatchHandler",
@@ -138,6 +139,7 @@ class ConsumerRunner:
         self._last_commit = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self.last_poll: float | None = None
+        self._lag = ConsumerLag(group_id)  # `onboarding_consumer_lag`, updated each poll
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -172,6 +174,7 @@ class ConsumerRunner:
 
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
+            await self._lag.update(consumer, self._trackers)
             self._backpressure(consumer)
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
             self.last_poll = time.monotonic()
@@ -300,6 +303,7 @@ class ConsumerRunner:
 
     async def _batch_loop(self, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
         while not self._stopping.is_set():
+            await self._lag.update(consumer)  # the previous batch is done (or given up)
             batches = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
             self.last_poll = time.monotonic()
             if not batches:
