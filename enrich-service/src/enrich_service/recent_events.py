@@ -27,6 +27,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypeVar
 
 from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, HrUserUpserted
 from onboarding_runtime.kafka import DeadLetter, Failure, PermanentError, Record
@@ -42,6 +43,7 @@ DUPLICATES_SKIPPED = Counter(
     "HR events not enriched because this process already handled the same event (same id)",
 )
 SENT_AGAIN = frozenset({REPLAY_HEADER, REDRIVE_HEADER})
+V = TypeVar("V")
 
 
 def sent_again(headers: Iterable[tuple[str, bytes]]) -> bool:
@@ -97,21 +99,14 @@ class RecentEvents:
         if self._capacity == 0:
             return
         key = _key(event)
-        self._handled[key] = None
-        self._handled.move_to_end(key)
-        if len(self._handled) > self._capacity:
-            self._handled.popitem(last=False)
+        _remember(self._handled, key, None, self._capacity)
         self._unsure.pop(key, None)
 
     def publish_failed(self, event: HrUserUpserted) -> None:
         """Publishing `event`'s enriched state failed; it may have been written regardless."""
         if self._capacity == 0:
             return
-        key = _key(event)
-        self._unsure[key] = None
-        self._unsure.move_to_end(key)
-        if len(self._unsure) > self._capacity:
-            self._unsure.popitem(last=False)
+        _remember(self._unsure, _key(event), None, self._capacity)
 
     def unsure(self, event: HrUserUpserted) -> bool:
         """A publish of `event` failed here and nothing final came of it since."""
@@ -126,12 +121,8 @@ class RecentEvents:
     def _first_time(self, key: bytes, time: datetime) -> datetime:
         if self._capacity == 0:
             return time
-        known = self._first.get(key)
-        if known is None:
-            self._first[key] = known = time
-        self._first.move_to_end(key)
-        if len(self._first) > self._capacity:
-            self._first.popitem(last=False)
+        known = self._first.get(key, time)
+        _remember(self._first, key, known, self._capacity)
         return known
 
     def supersedes(self, newer: Record, older: Record) -> bool:
@@ -190,6 +181,14 @@ class RecentEvents:
             },
         )
         return True
+
+
+def _remember(memory: OrderedDict[bytes, V], key: bytes, value: V, capacity: int) -> None:
+    """`memory[key] = value` as the most recent entry; the least recent go past `capacity`."""
+    memory[key] = value
+    memory.move_to_end(key)
+    if len(memory) > capacity:
+        memory.popitem(last=False)
 
 
 def remembering(dead_letter: DeadLetter, recent: RecentEvents) -> DeadLetter:
