@@ -58,4 +58,19 @@ def test_the_webhook_is_documented_with_the_seed_example_and_every_answer() -> N
     for status in ("429", "503"):
         assert "Retry-After" in webhook["responses"][status]["headers"]
     headers = {p["name"] for p in webhook["parameters"]}
-    assert {"X-API-Key", "webhook-id", "webhook-signature", "Idempotency-Key"} <= headers
+    assert {"webhook-id", "webhook-timestamp", "Idempotency-Key"} <= headers
+
+
+def test_the_webhooks_credentials_are_security_schemes_docs_can_send() -> None:
+    spec = _app().openapi()
+    schemes = spec["components"]["securitySchemes"]
+
+    assert {name: (s["type"], s["in"], s["name"]) for name, s in schemes.items()} == {
+        "webhookApiKey": ("apiKey", "header", "X-API-Key"),
+        "webhookSignature": ("apiKey", "header", "webhook-signature"),
+    }
+    # Either one: the operation's requirements are alternatives.
+    assert spec["paths"]["/v1/hr/webhook"]["post"]["security"] == [
+        {"webhookApiKey": []},
+        {"webhookSignature": []},
+    ]

@@ -62,3 +62,13 @@ async def test_openapi_documents_both_reads_with_examples(api: httpx.AsyncClient
     schemas = spec["components"]["schemas"]
     assert schemas["EnrichedUser"]["examples"]
     assert schemas["UserStatus"]["examples"]
+    # The read key, as `/docs` can send it: a bearer token or `X-API-Key`, either one.
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["readBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <READ_API_KEY>`",
+    }
+    assert (schemes["readApiKey"]["in"], schemes["readApiKey"]["name"]) == ("header", "X-API-Key")
+    for path in ("/v1/users/{employee_id}", "/v1/users/{employee_id}/status"):
+        assert spec["paths"][path]["get"]["security"] == [{"readBearer": []}, {"readApiKey": []}]

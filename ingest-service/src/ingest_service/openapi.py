@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Security
+from fastapi.security import APIKeyHeader
 from onboarding_events import HR_RECORD_EXAMPLE, HrUser
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,12 +78,33 @@ def _problem(description: str, example: str, *, retry: bool = False) -> dict[str
     return response
 
 
+# The webhook's credentials as OpenAPI security schemes, so `/docs` can send them: either
+# works (both, when both are configured). Declared only: the webhook checks them itself
+# (`auth.py`, `signatures.py`), before the body is parsed.
+WEBHOOK_SECURITY = [
+    Security(
+        APIKeyHeader(
+            name="X-API-Key",
+            scheme_name="webhookApiKey",
+            description="The webhook API key, when `API_KEY` is configured",
+            auto_error=False,
+        )
+    ),
+    Security(
+        APIKeyHeader(
+            name="webhook-signature",
+            scheme_name="webhookSignature",
+            description="Standard Webhooks: `v1,<base64 HMAC-SHA256>` of "
+            "`webhook-id.webhook-timestamp.body` with `WEBHOOK_SECRET`, when it is configured",
+            auto_error=False,
+        )
+    ),
+]
+
 WEBHOOK_OPENAPI: dict[str, Any] = {
     "parameters": [
-        _header("X-API-Key", "The webhook API key, when `API_KEY` is configured"),
         _header("webhook-id", "Standard Webhooks delivery id; also the idempotency key"),
         _header("webhook-timestamp", "Standard Webhooks: seconds since the epoch, ±5 min"),
-        _header("webhook-signature", "Standard Webhooks: space-separated `v1,<base64>` list"),
         _header("Idempotency-Key", "Delivery id when `webhook-id` is not sent", maxLength=255),
         _header("traceparent", "W3C trace context; continued into the Kafka event"),
     ],

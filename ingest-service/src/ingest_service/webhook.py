@@ -29,7 +29,12 @@ from ingest_service.intake import (
     read_body,
 )
 from ingest_service.metrics import ACCEPT_SECONDS, DUPLICATES, webhooks_answered
-from ingest_service.openapi import WEBHOOK_OPENAPI, WEBHOOK_RESPONSES, Accepted
+from ingest_service.openapi import (
+    WEBHOOK_OPENAPI,
+    WEBHOOK_RESPONSES,
+    WEBHOOK_SECURITY,
+    Accepted,
+)
 from ingest_service.services import Services
 from ingest_service.tracing import continue_trace, kafka_trace_headers
 
@@ -131,6 +136,7 @@ async def answer_webhook(
     ),
     openapi_extra=WEBHOOK_OPENAPI,
     responses=WEBHOOK_RESPONSES,
+    dependencies=WEBHOOK_SECURITY,
 )
 async def receive_hr_webhook(request: Request) -> Response:
     state = request.scope.get("state", {})

@@ -10,7 +10,28 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+# The read key as OpenAPI security schemes, so `/docs` can send it: either works. Declared
+# only (they raise nothing); `read_auth` checks the key, on the fast read route too.
+READ_SECURITY = [
+    Security(
+        HTTPBearer(
+            scheme_name="readBearer",
+            description="`Authorization: Bearer <READ_API_KEY>`",
+            auto_error=False,
+        )
+    ),
+    Security(
+        APIKeyHeader(
+            name="X-API-Key",
+            scheme_name="readApiKey",
+            description="The read key (`READ_API_KEY`) in `X-API-Key`",
+            auto_error=False,
+        )
+    ),
+]
 
 
 def presented_key(request: Request) -> str | None:

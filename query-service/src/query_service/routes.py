@@ -20,7 +20,7 @@ from onboarding_events import EnrichedUser
 from onboarding_runtime.view import StatusView, UsersView
 from starlette.routing import Route
 
-from query_service.auth import ReadKeyCheck
+from query_service.auth import READ_SECURITY, ReadKeyCheck
 from query_service.models import UserStatus, detail_example
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -78,7 +78,7 @@ def users_router(
     users: UsersView, status: StatusView, *, require_read_key: ReadKeyCheck
 ) -> APIRouter:
     """Both reads, behind the read key, as OpenAPI documents them."""
-    router = APIRouter(tags=["users"], dependencies=[Depends(require_read_key)])
+    router = APIRouter(tags=["users"], dependencies=[Depends(require_read_key), *READ_SECURITY])
 
     @router.get(
         USER_PATH,
