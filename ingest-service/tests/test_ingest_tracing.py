@@ -75,11 +75,20 @@ async def test_a_refused_webhook_has_no_publish_span(spans: InMemorySpanExporter
 async def test_other_requests_are_in_fastapis_span_without_their_path(
     spans: InMemorySpanExporter,
 ) -> None:
-    response = await _post(HeaderSink(), "/v1/healthz?who=someone")
+    response = await _post(HeaderSink(), "/openapi.json?who=someone")
 
     assert response.status_code == 200
     [server] = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
-    assert server.name == "GET /v1/healthz"  # the route's template
+    assert server.name == "GET /openapi.json"  # the route's template
     assert f"{server.context.trace_id:032x}" == response.headers["x-correlation-id"]
     assert "url.path" not in (server.attributes or {})
     assert "url.query" not in (server.attributes or {})
+
+
+async def test_probes_and_scrapes_make_no_span(spans: InMemorySpanExporter) -> None:
+    for path in ("/v1/healthz", "/v1/readyz", "/metrics"):
+        response = await _post(HeaderSink(), path)
+        assert response.status_code == 200
+        assert response.headers["x-correlation-id"]  # still answered with an id
+
+    assert spans.get_finished_spans() == ()

@@ -58,3 +58,20 @@ def test_a_webhook_is_one_trace_across_the_three_services(
     assert email not in text
     assert email.split("@")[0] not in text
     assert employee_id not in text
+
+
+def test_a_read_is_a_span_named_by_its_route_without_the_id(
+    stack: StackConfig, otlp_collector: Collector
+) -> None:
+    employee_id, _ = new_employee("read")
+    trace_id = uuid.uuid4().hex
+    response = httpx.get(
+        f"{stack.url('query-service')}/v1/users/{employee_id}",
+        headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
+    )
+    assert response.status_code == 404
+
+    spans = eventually(lambda: otlp_collector.spans(trace_id) or None, within=30)
+    [read] = [s for s in spans if s.kind == 2]  # SPAN_KIND_SERVER
+    assert (read.service, read.name) == ("query-service", "GET /v1/users/{employee_id}")
+    assert employee_id not in " ".join(f"{s.name} {s.attributes}" for s in spans)

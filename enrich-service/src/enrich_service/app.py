@@ -175,7 +175,12 @@ def create_app(
     async def versions_loaded() -> bool:
         return published.caught_up.is_set()
 
-    app = FastAPI(title="enrich-service", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title="enrich-service",
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
+    )
     app.state.runner = runner
     app.state.supervisor = supervisor
     app.state.consuming = False

@@ -88,15 +88,10 @@ class TraceMiddleware:
         current = trace.get_current_span()
         if current.get_span_context().is_valid:  # FastAPI's server span: it wraps this
             traceparent = tracing.span_traceparent(current)
-            await self._with_ids(scope, receive, send, traceparent[3:35], traceparent)
-            return
-        # FastAPI's telemetry is off (e.g. a mounted router): a span of our own.
-        with tracing.span(
-            scope["method"], kind=tracing.SpanKind.SERVER, parent=tracing.continued(incoming)
-        ) as own:
-            assert own is not None
-            traceparent = tracing.span_traceparent(own)
-            await self._with_ids(scope, receive, send, traceparent[3:35], traceparent)
+            trace_id = traceparent[3:35]
+        else:  # a probe or a scrape, which FastAPI's telemetry leaves out
+            trace_id, traceparent = continue_trace(incoming)
+        await self._with_ids(scope, receive, send, trace_id, traceparent)
 
     async def _with_ids(
         self, scope: Scope, receive: Receive, send: Send, trace_id: str, traceparent: str

@@ -25,10 +25,11 @@ import contextlib
 import contextvars
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import Span, SpanKind
@@ -44,6 +45,7 @@ __all__ = [
     "continued",
     "current_traceparent",
     "enabled",
+    "fastapi_telemetry",
     "span",
     "span_traceparent",
     "trace_headers",
@@ -114,6 +116,21 @@ def _processors_from_env() -> list[SpanProcessor]:
         elif name not in ("none", ""):
             raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name!r}")
     return processors
+
+
+# Polled every few seconds by orchestrators and Prometheus: no span for each.
+_PROBES = frozenset({"/v1/healthz", "/v1/readyz", "/metrics"})
+
+
+def _probe(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in _PROBES
+
+
+def fastapi_telemetry() -> TelemetryConfig:
+    """FastAPI's own telemetry as every service configures it: server spans on the provider
+    set up here, none for probes and scrapes, and no exception logs (their messages may
+    quote a request's personal data)."""
+    return {"exclude": _probe, "logs": False, "auto_configure": False}
 
 
 def span(
