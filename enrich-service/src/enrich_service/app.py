@@ -16,6 +16,7 @@ from onboarding_events import (
     UserEnriched,
     kafka_headers,
 )
+from onboarding_runtime import tracing
 from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import (
@@ -70,13 +71,15 @@ def create_app(
 
     async def publish(event: UserEnriched) -> None:
         # Awaited until all in-sync replicas have it: only then is the HR offset committed.
+        # The trace goes on: the consumed record's `traceparent` (or, tracing on, this span's).
         try:
-            await producer.publish(
-                USERS_ENRICHED_TOPIC,
-                key=event.subject,
-                value=event.to_json(),
-                headers=kafka_headers(),
-            )
+            with tracing.span(f"{USERS_ENRICHED_TOPIC} publish", kind=tracing.SpanKind.PRODUCER):
+                await producer.publish(
+                    USERS_ENRICHED_TOPIC,
+                    key=event.subject,
+                    value=event.to_json(),
+                    headers=kafka_headers(tracing.trace_headers()),
+                )
         except PublishError:
             raise BrokerUnavailable() from None  # the partition waits; nothing dead-lettered
 
@@ -172,7 +175,12 @@ def create_app(
     async def versions_loaded() -> bool:
         return published.caught_up.is_set()
 
-    app = FastAPI(title="enrich-service", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title="enrich-service",
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
+    )
     app.state.runner = runner
     app.state.supervisor = supervisor
     app.state.consuming = False

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+from onboarding_runtime import tracing
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 from tenacity import (
@@ -145,7 +146,14 @@ class OktaClient:
         response: httpx.Response | None = None
         try:
             async with self._slots:
-                response = await self._http.get(url)
+                with tracing.span(f"GET {operation}", kind=tracing.SpanKind.CLIENT) as current:
+                    if current is not None:  # no query string: Okta's holds an email
+                        current.set_attribute("http.request.method", "GET")
+                        current.set_attribute("url.full", tracing.url_without_query(url))
+                        current.set_attribute("okta.operation", operation)
+                    response = await self._http.get(url)
+                    if current is not None:
+                        current.set_attribute("http.response.status_code", response.status_code)
         finally:
             status = str(response.status_code) if response is not None else "error"
             OKTA_CALLS.labels(operation, status).inc()

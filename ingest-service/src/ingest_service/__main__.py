@@ -5,6 +5,7 @@ from onboarding_runtime.logging import configure_logging
 from onboarding_runtime.serve import exit_on_failure, serve_workers, tune_gc
 from onboarding_runtime.settings import load_settings
 from onboarding_runtime.supervision import Supervisor
+from onboarding_runtime.tracing import configure_tracing
 
 from ingest_service.app import create_app
 from ingest_service.settings import Settings
@@ -19,6 +20,7 @@ def app() -> FastAPI:
     single process exits 1 (`main`)."""
     settings = load_settings(Settings, "ingest-service")
     configure_logging("ingest-service", log_format=settings.log_format, level=settings.log_level)
+    configure_tracing("ingest-service")  # per process: the exporter's thread is not forked
     built = create_app(settings)
     supervisor: Supervisor = built.state.supervisor
     exit_on_failure(supervisor)

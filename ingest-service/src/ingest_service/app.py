@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from onboarding_runtime import tracing
 from onboarding_runtime.health import health_router
 from onboarding_runtime.kafka import EventProducer, TopicFollower
 from onboarding_runtime.pii import Pseudonymizer
@@ -95,6 +96,7 @@ def create_app(
             "(`hr.users.v1`, CloudEvents `hr.user.upserted`)."
         ),
         lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
     )
     app.state.settings = settings
     app.state.supervisor = supervisor

@@ -5,8 +5,8 @@ exit stack, routing, our trace middleware) that cost about a fifth of the CPU of
 accepted webhook (tests/bench/ingest_throughput.py). The webhook needs none of them: it
 parses its own body and writes its own answer, so `IngestApp` hands it the request first
 and gives every other request (docs, health, metrics, 405s) to FastAPI as usual. It keeps
-their promises: the trace id as correlation id, `X-Correlation-ID` on the answer, and a
-logged 500 (never a traceback) when something unexpected fails.
+their promises: the trace id as correlation id, `X-Correlation-ID` on the answer, a logged
+500 (never a traceback) when something unexpected fails, and (tracing on) a server span.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from onboarding_runtime import tracing
 from onboarding_runtime.logging import correlation_id
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
 from ingest_service.intake import MAX_BODY_BYTES, BodyTooLarge, read_body
 from ingest_service.services import Services
-from ingest_service.tracing import continue_trace
+from ingest_service.tracing import answered, continue_trace, webhook_span
 from ingest_service.webhook import WEBHOOK_PATH, Answer, answer_webhook
 
 log = logging.getLogger(__name__)
@@ -40,24 +41,33 @@ class IngestApp(FastAPI):
 async def serve_webhook(services: Services, scope: Scope, receive: Receive, send: Send) -> None:
     # A plain dict (names arrive lower-cased): `Headers.get` scans the list on every call.
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    trace_id, traceparent = continue_trace(headers.get("traceparent"))
-    client = scope.get("client")
-    token = correlation_id.set(trace_id)
-    try:
-        answer = await answer_webhook(
-            services,
-            headers,
-            lambda: _read(receive, headers.get("content-length")),
-            client=client[0] if client else "unknown",
-            traceparent=traceparent,
-        )
-    except ClientDisconnect:
-        return  # nobody to answer; nothing was accepted unless Kafka has it (then: duplicate)
-    except Exception:
-        log.exception("webhook failed")
-        answer = _SERVER_ERROR
-    finally:
-        correlation_id.reset(token)
+    incoming = headers.get("traceparent")
+    # Tracing off: a shared no-op context, and the ids made here (nothing allocated for it).
+    with webhook_span(incoming) as current:
+        if current is None:
+            trace_id, traceparent = continue_trace(incoming)
+        else:
+            traceparent = tracing.span_traceparent(current)
+            trace_id = traceparent[3:35]
+        client = scope.get("client")
+        token = correlation_id.set(trace_id)
+        try:
+            answer = await answer_webhook(
+                services,
+                headers,
+                lambda: _read(receive, headers.get("content-length")),
+                client=client[0] if client else "unknown",
+                traceparent=traceparent,
+            )
+        except ClientDisconnect:
+            return  # nobody to answer; nothing was accepted unless Kafka has it (a duplicate)
+        except Exception:
+            log.exception("webhook failed")
+            answer = _SERVER_ERROR
+        finally:
+            correlation_id.reset(token)
+        if current is not None:
+            answered(current, answer.status)
     body = answer.encoded()
     response_headers = [
         (b"content-type", b"application/json"),

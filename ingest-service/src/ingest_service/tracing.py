@@ -2,15 +2,21 @@
 
 An incoming valid `traceparent` is continued (same trace id, our own span id); otherwise a
 new trace starts. The id is echoed in `X-Correlation-ID` and travels to Kafka as the
-`traceparent` and `correlation-id` headers.
+`traceparent` and `correlation-id` headers. With tracing off (`onboarding_runtime.tracing`)
+the ids are made here, cheaply; with it on, they are the server span's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
+from contextlib import AbstractContextManager
 
+from onboarding_runtime import tracing
 from onboarding_runtime.logging import correlation_id
+from opentelemetry import trace
+from opentelemetry.trace import Span, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -32,7 +38,28 @@ def continue_trace(header: str | None) -> tuple[str, str]:
 
 
 def kafka_trace_headers(traceparent: str) -> dict[str, str]:
+    """The record's trace headers: the current span's (tracing on), else `traceparent`."""
+    if tracing.enabled():
+        return tracing.trace_headers()
     return {"traceparent": traceparent, "correlation-id": traceparent[3:35]}
+
+
+_NO_SPAN: AbstractContextManager[None] = contextlib.nullcontext()
+
+
+def webhook_span(incoming: str | None) -> AbstractContextManager[Span | None]:
+    """The webhook's server span, continuing `incoming`; tracing off, a shared no-op."""
+    if not tracing.enabled():
+        return _NO_SPAN
+    return tracing.span(
+        "POST /v1/hr/webhook", kind=tracing.SpanKind.SERVER, parent=tracing.continued(incoming)
+    )
+
+
+def answered(current: Span, status: int) -> None:
+    current.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        current.set_status(StatusCode.ERROR)
 
 
 class TraceMiddleware:
@@ -49,7 +76,26 @@ class TraceMiddleware:
         for name, value in scope["headers"]:
             if name == b"traceparent":
                 incoming = value.decode("latin-1")
+        if tracing.enabled():
+            await self._traced(scope, receive, send, incoming)
+            return
         trace_id, traceparent = continue_trace(incoming)
+        await self._with_ids(scope, receive, send, trace_id, traceparent)
+
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, incoming: str | None
+    ) -> None:
+        current = trace.get_current_span()
+        if current.get_span_context().is_valid:  # FastAPI's server span: it wraps this
+            traceparent = tracing.span_traceparent(current)
+            trace_id = traceparent[3:35]
+        else:  # a probe or a scrape, which FastAPI's telemetry leaves out
+            trace_id, traceparent = continue_trace(incoming)
+        await self._with_ids(scope, receive, send, trace_id, traceparent)
+
+    async def _with_ids(
+        self, scope: Scope, receive: Receive, send: Send, trace_id: str, traceparent: str
+    ) -> None:
         scope.setdefault("state", {})["traceparent"] = traceparent
 
         async def send_with_id(message: Message) -> None:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from onboarding_events import kafka_headers
+from onboarding_runtime import tracing
 from onboarding_runtime.pii import mask_email
 
 from ingest_service.acceptor import Unavailable
@@ -74,30 +75,36 @@ async def answer_webhook(
         body = await read_body()
     except BodyTooLarge:
         return _error(413, "Request body is larger than 64 KiB")
-    try:
-        caller = services.auth.authenticate(headers, body, client=client, now=time.time())
-    except AuthError as exc:
-        log.info("refused: %s", exc)
-        return _error(401, str(exc))
-    wait_s = services.limiter.acquire(caller.identity)
-    if wait_s > 0:
-        return _error(429, "Too many requests", retry_after=services.limiter.retry_after(wait_s))
-    if not is_json(headers.get("content-type")):
-        return _error(415, "Content-Type must be application/json")
-    try:
-        user = parse_user(body)
-        delivery = delivery_id(headers.get("webhook-id"), headers.get("idempotency-key"))
-    except Invalid as exc:
-        return _error(422, exc.errors)
+    with tracing.span("validate"):
+        try:
+            caller = services.auth.authenticate(headers, body, client=client, now=time.time())
+        except AuthError as exc:
+            log.info("refused: %s", exc)
+            return _error(401, str(exc))
+        wait_s = services.limiter.acquire(caller.identity)
+        if wait_s > 0:
+            return _error(429, "Too many requests", services.limiter.retry_after(wait_s))
+        if not is_json(headers.get("content-type")):
+            return _error(415, "Content-Type must be application/json")
+        try:
+            user = parse_user(body)
+            delivery = delivery_id(headers.get("webhook-id"), headers.get("idempotency-key"))
+        except Invalid as exc:
+            return _error(422, exc.errors)
 
     started = time.perf_counter()
-    try:
-        outcome = await services.acceptor.accept(
-            user, delivery, kafka_headers(kafka_trace_headers(traceparent))
-        )
-    except Unavailable as exc:
-        log.warning("answering 503: %s", exc)
-        return _error(503, "Event store unavailable, retry later", services.retry_after_s)
+    with tracing.span("publish", kind=tracing.SpanKind.PRODUCER) as current:
+        if current is not None:
+            current.set_attribute("messaging.system", "kafka")
+        try:
+            outcome = await services.acceptor.accept(
+                user, delivery, kafka_headers(kafka_trace_headers(traceparent))
+            )
+        except Unavailable as exc:
+            log.warning("answering 503: %s", exc)
+            return _error(503, "Event store unavailable, retry later", services.retry_after_s)
+        if current is not None:
+            current.set_attribute("onboarding.duplicate", outcome.duplicate)
     ACCEPT_SECONDS.observe(time.perf_counter() - started)
     if outcome.duplicate:
         DUPLICATES.inc()

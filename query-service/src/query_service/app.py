@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from onboarding_runtime import tracing
 from onboarding_runtime.erasures import ErasureWatch
 from onboarding_runtime.health import health_router
 from onboarding_runtime.http_metrics import RequestMetrics
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="1.0.0",
         description="The enriched users and their onboarding status, projected from Kafka.",
         lifespan=lifespan,
+        telemetry=tracing.fastapi_telemetry(),
     )
     app.state.users = users
     app.state.status = status

@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from onboarding_runtime import tracing
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from onboarding_devstack.otlp_collector import Collector
 from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_devstack.stack import StackConfig, create_topics, start_apps, start_infra, stop_all
 
@@ -21,8 +27,22 @@ def _repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
-    """A running Kafka broker and MongoDB-protocol server for the whole session."""
+def otlp_collector() -> Iterator[Collector]:
+    """Where the test stack's services export their spans (OTLP/HTTP)."""
+    collector = Collector()
+    collector.start()
+    try:
+        yield collector
+    finally:
+        collector.stop()
+
+
+@pytest.fixture(scope="session")
+def infra(
+    tmp_path_factory: pytest.TempPathFactory, otlp_collector: Collector
+) -> Iterator[StackConfig]:
+    """A running Kafka broker and MongoDB-protocol server for the whole session; the
+    services, once started, trace to `otlp_collector`."""
     cfg = StackConfig.on_free_ports(
         _repo_root(),
         tmp_path_factory.mktemp("stack"),
@@ -33,6 +53,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
             "ENVIRONMENT": "test",
             "ENRICH_NOT_FOUND_RETRY_S": "8",
             "INGEST_WORKERS": "2",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_collector.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
         },
     )
     try:
@@ -77,3 +99,24 @@ async def private_broker(tmp_path: Path) -> AsyncIterator[PrivateBroker]:
 def unique_name() -> str:
     """A name no other test uses: for topics, groups, collections, databases."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def _span_exporter() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(tracing.Scrubbed(SimpleSpanProcessor(exporter)))
+    trace.set_tracer_provider(provider)  # once per process, as `configure_tracing` does
+    return exporter
+
+
+@pytest.fixture
+def spans(
+    _span_exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InMemorySpanExporter]:
+    """Tracing on for this test only, its finished spans in memory (other tests run with
+    tracing off, the default)."""
+    _span_exporter.clear()
+    monkeypatch.setattr(tracing, "_enabled", True)
+    yield _span_exporter
+    _span_exporter.clear()

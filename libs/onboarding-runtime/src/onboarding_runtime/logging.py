@@ -29,10 +29,16 @@ from onboarding_runtime.tracebacks import exception_text
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "correlation_id", default=None
 )
+# Set around the handling of a Kafka record: its trace id, topic, partition and offset, on
+# every line logged meanwhile (`kafka/handling.py`).
+record_fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "record_fields", default=None
+)
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 # Set on a queued record: the correlation id of the context that logged it.
 _CID = "_correlation_id"
+_FIELDS = "_record_fields"
 
 
 def _correlation(record: logging.LogRecord) -> str | None:
@@ -40,6 +46,13 @@ def _correlation(record: logging.LogRecord) -> str | None:
         cid: str | None = record.__dict__[_CID]
         return cid
     return correlation_id.get()
+
+
+def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    fields: dict[str, Any] | None = (
+        record.__dict__[_FIELDS] if _FIELDS in record.__dict__ else record_fields.get()
+    )
+    return fields or {}
 
 
 class _SafeExceptions(logging.Formatter):
@@ -75,6 +88,7 @@ class JsonFormatter(_SafeExceptions):
         cid = _correlation(record)
         if cid:
             entry["correlation_id"] = cid
+        entry.update(_record_fields(record))
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
@@ -97,6 +111,7 @@ class TextFormatter(_SafeExceptions):
         cid = _correlation(record)
         if cid:
             extras["correlation_id"] = cid
+        extras.update(_record_fields(record))
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         return line
@@ -117,6 +132,7 @@ class _ContextQueueHandler(QueueHandler):
             queued.exc_text = exception_text(record.exc_info[1]) if record.exc_info[1] else None
             queued.exc_info = None  # a traceback holds frames: not for another thread
         queued.__dict__[_CID] = correlation_id.get()
+        queued.__dict__[_FIELDS] = record_fields.get()
         return queued
 
 

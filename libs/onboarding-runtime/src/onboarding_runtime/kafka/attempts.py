@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from opentelemetry import trace
+
 from onboarding_runtime.kafka.breaker import CircuitBreaker
 from onboarding_runtime.kafka.errors import (
     HandlerError,
@@ -83,6 +85,9 @@ class Attempts:
                     first_failure, first_failed_at = now, time.monotonic()
                 code = exc.code if isinstance(exc, HandlerError) else type(exc).__name__
                 RECORDS_RETRIED.labels(self._name, record.topic, code).inc()
+                trace.get_current_span().add_event(
+                    "attempt failed", {"error.type": code, "attempt": attempt}
+                )
                 if isinstance(exc, UnavailableError):
                     self._breaker.unavailable(probe=probe)  # the next try waits in `admit`
                     continue
@@ -171,6 +176,9 @@ class Attempts:
             except Exception as exc:
                 code = exc.code if isinstance(exc, HandlerError) else type(exc).__name__
                 RECORDS_RETRIED.labels(self._name, record.topic, code).inc()
+                trace.get_current_span().add_event(
+                    "attempt failed", {"error.type": code, "attempt": attempt}
+                )
                 log.warning(
                     "batch failed, retrying",
                     extra={"consumer": self._name, "code": code, "attempt": attempt},

@@ -8,7 +8,9 @@ offset order. A record waiting for a retry holds no slot and blocks only its own
 Offsets are committed (every `commit_interval_s`, on rebalance and on stop) up to the first
 unfinished record of each partition, so a crash, even SIGKILL, replays at most what was
 unfinished or not yet committed, and a record waiting for an hour is not lost: it is
-simply not committed past. Failures follow `errors.py`.
+simply not committed past. Failures follow `errors.py`. While a record is handled, its
+trace id, topic, partition and offset are on every log line, and (tracing on) its span
+continues the trace of its `traceparent` header (`handling.py`).
 
 A batch handler (one call per partition slice of a poll, e.g. a bulk write) keeps the
 simpler poll-handle-commit cycle: retried until it succeeds.
@@ -36,9 +38,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import StatusCode
 
 from onboarding_runtime.kafka.attempts import Attempts, Outcome
 from onboarding_runtime.kafka.breaker import CircuitBreaker
+from onboarding_runtime.kafka.handling import handling, handling_batches
 from onboarding_runtime.kafka.lanes import (
     RECORDS_SUPERSEDED,
     Lane,
@@ -242,7 +246,12 @@ class ConsumerRunner:
         try:
             while lane.queue and not lane.closing:
                 record = lane.take()
-                outcome = await self._attempts.run(record, self._handler, lane)
+                with handling(record, self._group_id) as current:
+                    outcome = await self._attempts.run(record, self._handler, lane)
+                    if current is not None and outcome is not Outcome.DONE:
+                        current.set_attribute("onboarding.outcome", outcome.value)
+                        if outcome is Outcome.DEAD_LETTERED:
+                            current.set_status(StatusCode.ERROR, "dead-lettered")
                 lane.current = None
                 if outcome is Outcome.ABANDONED:
                     return
@@ -302,6 +311,7 @@ class ConsumerRunner:
             self._committed.pop(tp, None)
 
     async def _batch_loop(self, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
+        traced = handling_batches(handler, self._group_id)
         while not self._stopping.is_set():
             await self._lag.update(consumer)  # the previous batch is done (or given up)
             batches = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
@@ -316,7 +326,7 @@ class ConsumerRunner:
                     continue
                 done = await asyncio.gather(
                     *(
-                        self._attempts.forever(records, handler, abandon=self._revoking)
+                        self._attempts.forever(records, traced, abandon=self._revoking)
                         for records in batches.values()
                     )
                 )
