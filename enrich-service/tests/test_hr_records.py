@@ -79,3 +79,15 @@ def test_a_second_record_of_an_older_event_stamped_later_does_not_supersede_a_ne
     assert supersedes(newer, first, recent)
     assert not supersedes(copy, newer, recent)
     assert recent.first_time(v2_again) == v2.time
+
+
+def test_a_second_record_of_the_same_event_waits_for_the_first() -> None:
+    """If it took the first one's place, the first would count as finished (committed past)
+    before its event was handled; a new owner starting after it would take the event as
+    handled and skip the second record too: the employee's newest version never enriched."""
+    now = datetime.now(UTC)
+    event = hr_event("e-1", "e1@example.com", at=now)
+    again = event.model_copy(update={"time": now + timedelta(milliseconds=40)})
+    first, second = HrRecord(event.to_json(), offset=18), HrRecord(again.to_json(), offset=22)
+
+    assert not supersedes(second, first)

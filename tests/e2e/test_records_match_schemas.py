@@ -68,7 +68,7 @@ def test_every_record_the_system_wrote_fits_the_strict_schema(
     values = asyncio.run(_values(stack.bootstrap_servers, topic))
     ours = [v for v in values if _ours(topic, v)]
     _, schema = OURS[topic]
-    misfits = {v: found for v in ours if (found := problems("strict", schema, v))}
+    misfits = {v: errors for v in ours if (errors := problems("strict", schema, v))}
 
     assert ours  # the fresh employee's, at least
     assert not misfits, next(iter(misfits.items()))

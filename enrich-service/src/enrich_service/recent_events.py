@@ -131,13 +131,17 @@ class RecentEvents:
         pointless, and a second record of an older event stamped later does not make the
         employee's newer event obsolete. A replayed older event (earlier `time`, later
         offset) does not either: it waits its turn, and the read model's (time, hroffset)
-        guard keeps the newer state. Total: an unreadable record's time is unknown, and an
-        unknown time supersedes nothing and is superseded by nothing."""
+        guard keeps the newer state. A second record of the *same* event supersedes nothing:
+        it waits for the first, whose outcome then covers it (it is skipped), so the first is
+        never counted finished, and committed past, before its event is handled. Total: an
+        unreadable record's time is unknown, and an unknown time supersedes nothing and is
+        superseded by nothing."""
         new, old = _stamp(newer), _stamp(older)
         if new is None or old is None:
             return False
         old_time = self._first_time(*old)  # the older first: it may be the first of `newer`
-        return self._first_time(*new) >= old_time
+        new_time = self._first_time(*new)
+        return new[0] != old[0] and new_time >= old_time
 
     def learn(self, values: Iterable[bytes | None]) -> int:
         """HR records just before where this member starts in a partition it was given:
@@ -158,8 +162,8 @@ class RecentEvents:
     def superseded(self, obsolete: Record, newer: Record) -> None:
         """A newer event of the employee made `obsolete` pointless: its outcome is final (a
         copy of it written later, e.g. a late re-delivery another ingest replica wrote again
-        with a later time, must not bring the older state back). Not so when `newer` is a
-        copy of the same event: then that copy is its turn."""
+        with a later time, must not bring the older state back). (A copy of the same event
+        never supersedes it: `supersedes`.)"""
         with contextlib.suppress(PermanentError):
             old = decode(obsolete)
             if decode(newer).id != old.id:
