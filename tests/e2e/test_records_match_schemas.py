@@ -12,13 +12,13 @@ import asyncio
 import json
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from onboarding_devstack.polling import eventually
+from aiokafka import AIOKafkaConsumer
+from onboarding_devstack.polling import eventually, eventually_async
 from onboarding_devstack.stack import StackConfig
 from onboarding_events import HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
 
 from tests.contract.test_schemas import problems
-from tests.e2e.ops_support import new_employee, post_hr, put_okta_user
+from tests.e2e.ops_support import found, new_employee, post_hr, put_okta_user
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +30,12 @@ OURS = {
 
 async def _values(bootstrap: str, topic: str) -> list[bytes]:
     """Every non-tombstone value of `topic`, from the beginning to its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        partitions = list(await eventually_async(lambda: consumer.assignment() or None))
         ends = await consumer.end_offsets(partitions)
         values: list[bytes] = []
         while any([await consumer.position(tp) < end for tp, end in ends.items()]):
