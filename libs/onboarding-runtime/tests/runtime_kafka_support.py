@@ -25,6 +25,18 @@ async def send(bootstrap: str, topic: str, items: list[tuple[str, bytes]]) -> No
         await producer.stop()
 
 
+def runner_for(bootstrap: str, topic: str, group: str, **options: object) -> ConsumerRunner:
+    """A runner of `topic` in `group` that commits often (tests wait on its commits)."""
+    return ConsumerRunner(
+        name=f"test-{group}",
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        topics=[topic],
+        commit_interval_s=0.1,
+        **options,  # type: ignore[arg-type]
+    )
+
+
 async def committed(bootstrap: str, group: str, topic: str, partition: int = 0) -> int | None:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
     await consumer.start()

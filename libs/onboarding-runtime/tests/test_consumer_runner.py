@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime.kafka import (
-    ConsumerRunner,
     Failure,
     PermanentError,
     Record,
@@ -16,22 +15,11 @@ from onboarding_runtime.kafka import (
     UnavailableError,
 )
 from onboarding_runtime.kafka.retry import RetryPolicy
-from runtime_kafka_support import committed, make_topic, running, send
+from runtime_kafka_support import committed, make_topic, runner_for, running, send
 
 pytestmark = pytest.mark.integration
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
-
-
-def _runner(bootstrap: str, topic: str, group: str, **options: object) -> ConsumerRunner:
-    return ConsumerRunner(
-        name=f"test-{group}",
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        topics=[topic],
-        commit_interval_s=0.1,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 async def test_a_waiting_key_blocks_only_itself_and_is_never_committed_past(
@@ -47,7 +35,7 @@ async def test_a_waiting_key_blocks_only_itself_and_is_never_committed_past(
 
     items = [("a", b"1"), ("late", b"x"), ("a", b"2"), ("b", b"1"), ("a", b"3")]
     await send(kafka_bootstrap, topic, items)
-    runner = _runner(kafka_bootstrap, topic, unique_name, handler=handler, retry=FAST)
+    runner = runner_for(kafka_bootstrap, topic, unique_name, handler=handler, retry=FAST)
     async with running(runner):
         await eventually(lambda: len(handled) == 4)
         # Everything after the waiting record is done, but the commit stays at it (offset 1).
@@ -60,7 +48,7 @@ async def test_a_waiting_key_blocks_only_itself_and_is_never_committed_past(
     async def second(record: Record) -> None:
         seen.append(record.value or b"")
 
-    async with running(_runner(kafka_bootstrap, topic, unique_name, handler=second)):
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, handler=second)):
         await eventually(lambda: len(seen) >= 4)
         await eventually(lambda: _is(committed(kafka_bootstrap, unique_name, topic), 5))
     assert seen[0] == b"x"  # the waiting record first: its partition resumes from it
@@ -89,7 +77,7 @@ async def test_a_newer_record_supersedes_a_waiting_one(
         return True
 
     await send(kafka_bootstrap, topic, [("k", b"old")])
-    runner = _runner(
+    runner = runner_for(
         kafka_bootstrap,
         topic,
         unique_name,
@@ -122,7 +110,7 @@ async def test_retry_for_ends_in_a_dead_letter_and_permanent_errors_at_once(
 
     await send(kafka_bootstrap, topic, [("a", b"bad"), ("b", b"missing")])
     started = time.monotonic()
-    runner = _runner(
+    runner = runner_for(
         kafka_bootstrap, topic, unique_name, handler=handler, dead_letter=dead_letter, retry=FAST
     )
     async with running(runner):
@@ -157,7 +145,7 @@ async def test_an_unavailable_dependency_pauses_consumption_instead_of_dead_lett
     from onboarding_runtime.kafka import CircuitBreaker
 
     await send(kafka_bootstrap, topic, [(f"k{i}", b"v") for i in range(20)])
-    runner = _runner(
+    runner = runner_for(
         kafka_bootstrap,
         topic,
         unique_name,
@@ -185,6 +173,6 @@ async def test_a_batch_handler_gets_each_partition_slice(
         seen.extend(r.value or b"" for r in records)
 
     await send(kafka_bootstrap, topic, [("a", b"1"), ("b", b"2")])
-    async with running(_runner(kafka_bootstrap, topic, unique_name, batch_handler=batch)):
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, batch_handler=batch)):
         await eventually(lambda: len(seen) == 2)
         await eventually(lambda: _is(committed(kafka_bootstrap, unique_name, topic), 2))

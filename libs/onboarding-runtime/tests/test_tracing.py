@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime import tracing
-from onboarding_runtime.kafka import ConsumerRunner, EventProducer, Record
+from onboarding_runtime.kafka import EventProducer, Record
 from onboarding_runtime.logging import JsonFormatter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from runtime_kafka_support import make_topic, running
+from runtime_kafka_support import make_topic, runner_for, running
 
 pytestmark = pytest.mark.integration
 
@@ -58,17 +58,6 @@ async def _send(bootstrap: str, topic: str, headers: dict[str, str]) -> None:
         await producer.stop()
 
 
-def _runner(bootstrap: str, topic: str, group: str, **options: object) -> ConsumerRunner:
-    return ConsumerRunner(
-        name=f"test-{group}",
-        bootstrap_servers=bootstrap,
-        group_id=group,
-        topics=[topic],
-        commit_interval_s=0.1,
-        **options,  # type: ignore[arg-type]
-    )
-
-
 async def test_a_record_with_a_traceparent_is_handled_in_its_trace(
     kafka_bootstrap: str, unique_name: str, spans: InMemorySpanExporter, lines: _Lines
 ) -> None:
@@ -81,7 +70,7 @@ async def test_a_record_with_a_traceparent_is_handled_in_its_trace(
             passed_on.append(tracing.trace_headers())
 
     await _send(kafka_bootstrap, topic, {"traceparent": TRACEPARENT})
-    async with running(_runner(kafka_bootstrap, topic, unique_name, handler=handler)):
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, handler=handler)):
         await eventually(lambda: len(passed_on) == 1)
 
     finished = {span.name: span for span in spans.get_finished_spans()}
@@ -118,7 +107,7 @@ async def test_with_tracing_off_lines_still_carry_the_record_and_its_trace_goes_
         passed_on.append(tracing.trace_headers())
 
     await _send(kafka_bootstrap, topic, {"traceparent": TRACEPARENT})
-    async with running(_runner(kafka_bootstrap, topic, unique_name, handler=handler)):
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, handler=handler)):
         await eventually(lambda: len(passed_on) == 1)
 
     assert passed_on == [{"traceparent": TRACEPARENT, "correlation-id": TRACE_ID}]
@@ -143,7 +132,7 @@ async def test_each_record_of_a_batch_gets_a_span_in_its_own_trace(
 
     await _send(kafka_bootstrap, topic, {"traceparent": TRACEPARENT})
     await _send(kafka_bootstrap, topic, {})
-    async with running(_runner(kafka_bootstrap, topic, unique_name, batch_handler=batch)):
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, batch_handler=batch)):
         await eventually(lambda: len(written) == 2)
 
     processed = [span for span in spans.get_finished_spans() if span.name == f"{topic} process"]
