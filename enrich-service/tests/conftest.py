@@ -21,7 +21,7 @@ from enrich_support import (
 )
 from onboarding_devstack.processes import Managed, free_port, start, stop
 from onboarding_events import ERASURES_TOPIC
-from onboarding_runtime.kafka import TopicSpec, ensure_topics
+from onboarding_runtime.kafka import KafkaConnection, TopicSpec, ensure_topics
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +52,7 @@ async def sim(okta_sim_url: str) -> AsyncIterator[Simulator]:
 async def erasure_log(kafka_bootstrap: str) -> None:
     """The erasure topic, as `make up` creates it: without it the service's start waits its
     whole 30 s bound for an erasure log that is not there (when these tests run first)."""
-    await ensure_topics(kafka_bootstrap, (TopicSpec(ERASURES_TOPIC),))
+    await ensure_topics(KafkaConnection(kafka_bootstrap), (TopicSpec(ERASURES_TOPIC),))
 
 
 @pytest.fixture

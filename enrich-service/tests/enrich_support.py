@@ -23,7 +23,7 @@ from onboarding_events import (
     HrUserUpserted,
     kafka_headers,
 )
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 
 Offsets = dict[TopicPartition, int]
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
@@ -127,7 +127,7 @@ def times(n: int) -> list[datetime]:
 async def publish_hr(
     bootstrap: str, events: list[HrUserUpserted], headers: dict[str, str] | None = None
 ) -> None:
-    producer = EventProducer(bootstrap)
+    producer = EventProducer(KafkaConnection(bootstrap))
     await producer.start()
     try:
         await asyncio.gather(

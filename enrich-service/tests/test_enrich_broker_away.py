@@ -14,7 +14,7 @@ from enrich_support import EnrichFactory, Simulator, hr_event, publish_hr, read_
 from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_events import ERASURES_TOPIC, HR_USERS_DLQ_TOPIC, USERS_ENRICHED_TOPIC
-from onboarding_runtime.kafka import TOPICS, TopicSpec, ensure_topics
+from onboarding_runtime.kafka import TOPICS, KafkaConnection, TopicSpec, ensure_topics
 from prometheus_client import REGISTRY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture
 async def broker(private_broker: PrivateBroker) -> PrivateBroker:
     await ensure_topics(
-        private_broker.bootstrap, (*TOPICS, TopicSpec(ERASURES_TOPIC, partitions=1))
+        KafkaConnection(private_broker.bootstrap),
+        (*TOPICS, TopicSpec(ERASURES_TOPIC, partitions=1)),
     )
     return private_broker
 

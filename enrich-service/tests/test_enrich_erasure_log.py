@@ -24,14 +24,16 @@ from enrich_support import (
 from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_events import ERASURES_TOPIC, USERS_ENRICHED_TOPIC
-from onboarding_runtime.kafka import TOPICS, TopicSpec, ensure_topics
+from onboarding_runtime.kafka import TOPICS, KafkaConnection, TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
 async def broker(private_broker: PrivateBroker) -> PrivateBroker:
-    await ensure_topics(private_broker.bootstrap, TOPICS)  # everything but the erasure log
+    await ensure_topics(
+        KafkaConnection(private_broker.bootstrap), TOPICS
+    )  # everything but the erasure log
     return private_broker
 
 
@@ -56,7 +58,9 @@ async def test_no_hr_event_is_handled_before_the_erasure_log_is_loaded(
             assert "erasures" in down
             assert await sim.requests("listUsers") == []  # nobody looked up yet
 
-            await ensure_topics(broker.bootstrap, (TopicSpec(ERASURES_TOPIC, partitions=1),))
+            await ensure_topics(
+                KafkaConnection(broker.bootstrap), (TopicSpec(ERASURES_TOPIC, partitions=1),)
+            )
             await eventually_async(lambda: _ready(client), within=60)
             [record] = await read_until(
                 broker.bootstrap, since, {employee}, lambda found: bool(found), within=60

@@ -24,7 +24,7 @@ from onboarding_events import (
     header_map,
     kafka_headers,
 )
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ async def test_a_record_nested_50000_deep_is_dead_lettered_and_the_next_of_its_k
     event = hr_event(employee, email)
     since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
     dlq_since = await end_offsets(kafka_bootstrap, HR_USERS_DLQ_TOPIC)
-    producer = EventProducer(kafka_bootstrap)
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     try:
         async with enrich():

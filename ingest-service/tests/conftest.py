@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from ingest_service.settings import Settings
 from ingest_support import make_settings
-from onboarding_runtime.kafka import TopicSpec, ensure_topics
+from onboarding_runtime.kafka import KafkaConnection, TopicSpec, ensure_topics
 
 # Hypothesis keeps its files outside the tree: a `.hypothesis/` folder at the root makes its
 # pytest plugin warn at collection (the root config replaces `norecursedirs`), and warnings
@@ -22,7 +22,7 @@ hypothesis_settings.load_profile("ingest")
 
 @pytest.fixture
 async def hr_topic(kafka_bootstrap: str, unique_name: str) -> str:
-    await ensure_topics(kafka_bootstrap, (TopicSpec(unique_name, partitions=1),))
+    await ensure_topics(KafkaConnection(kafka_bootstrap), (TopicSpec(unique_name, partitions=1),))
     return unique_name
 
 

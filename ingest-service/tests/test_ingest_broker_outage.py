@@ -18,7 +18,7 @@ from onboarding_devstack.kafka import stop_kafka
 from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_events import HrUserUpserted
-from onboarding_runtime.kafka import TopicSpec, ensure_topics
+from onboarding_runtime.kafka import KafkaConnection, TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,7 +44,7 @@ async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly
     broker: PrivateBroker,
 ) -> None:
     await broker.start()
-    await ensure_topics(broker.bootstrap, (TopicSpec(TOPIC, partitions=1),))
+    await ensure_topics(KafkaConnection(broker.bootstrap), (TopicSpec(TOPIC, partitions=1),))
     settings = make_settings(
         kafka_bootstrap_servers=broker.bootstrap,
         kafka_publish_timeout_s=1.5,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from query_service.settings import Settings
 from query_support import READ_KEY, Publisher, client_of, make_settings, running, with_database
 
@@ -44,7 +44,7 @@ async def anonymous(app: httpx.ASGITransport) -> AsyncIterator[httpx.AsyncClient
 
 @pytest.fixture(scope="module")
 async def publish(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
-    producer = EventProducer(kafka_bootstrap)
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     try:
         yield Publisher(producer)

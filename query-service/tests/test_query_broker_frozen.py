@@ -12,7 +12,7 @@ import pytest
 from onboarding_devstack.polling import eventually_async
 from onboarding_devstack.private_broker import PrivateBroker
 from onboarding_events import ERASURES_TOPIC
-from onboarding_runtime.kafka import TopicSpec, ensure_topics
+from onboarding_runtime.kafka import KafkaConnection, TopicSpec, ensure_topics
 from query_service.projector import TOPICS
 from query_support import client_of, make_settings, running, with_database
 
@@ -37,7 +37,9 @@ async def test_readiness_names_kafka_while_the_broker_is_frozen(
     broker: PrivateBroker, mongodb_url: str
 ) -> None:
     topics = (*TOPICS, ERASURES_TOPIC)
-    await ensure_topics(broker.bootstrap, tuple(TopicSpec(t, partitions=1) for t in topics))
+    await ensure_topics(
+        KafkaConnection(broker.bootstrap), tuple(TopicSpec(t, partitions=1) for t in topics)
+    )
     name = f"q{uuid.uuid4().hex[:10]}"
     settings = make_settings(
         kafka_bootstrap_servers=broker.bootstrap,

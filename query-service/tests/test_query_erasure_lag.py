@@ -35,7 +35,7 @@ def erase(settings: Settings, employee_id: str) -> subprocess.CompletedProcess[s
     env = {
         "PATH": "/usr/bin:/bin",
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MONGODB_URL": settings.mongodb_url,
+        "MONGODB_URL": settings.mongodb_url.get_secret_value(),
         "ENVIRONMENT": "test",
         "KAFKA_PUBLISH_TIMEOUT_S": "1",
     }

@@ -20,7 +20,7 @@ from onboarding_events import (
     UserEnriched,
     kafka_headers,
 )
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from prometheus_client import REGISTRY
 from query_support import Publisher, enriched_user
 
@@ -33,7 +33,7 @@ PARTITIONS = 6  # of both topics, as `onboarding-ops topics` makes them
 @pytest.fixture
 async def producer(kafka_bootstrap: str) -> AsyncIterator[EventProducer]:
     """A plain producer, as anyone with a Kafka client has."""
-    plain = EventProducer(kafka_bootstrap)
+    plain = EventProducer(KafkaConnection(kafka_bootstrap))
     await plain.start()
     try:
         yield plain

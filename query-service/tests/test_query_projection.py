@@ -33,7 +33,7 @@ async def user_titled(
 
 
 async def stored(settings: Settings, employee_id: str) -> list[dict[str, Any]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url.get_secret_value())
     try:
         return await client.get_default_database()["users"].find({"_id": employee_id}).to_list()
     finally:

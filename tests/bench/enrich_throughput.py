@@ -46,7 +46,7 @@ from onboarding_events import (
     HrUserUpserted,
     kafka_headers,
 )
-from onboarding_runtime.kafka import EventProducer, ensure_topics
+from onboarding_runtime.kafka import EventProducer, KafkaConnection, ensure_topics
 
 from tests.bench.process_cpu import CpuMeter
 
@@ -96,7 +96,7 @@ async def seed_users(sim: str, n: int, tag: str) -> list[tuple[str, str]]:
 
 
 async def publish(bootstrap: str, people: list[tuple[str, str]]) -> None:
-    producer = EventProducer(bootstrap, timeout_s=30)
+    producer = EventProducer(KafkaConnection(bootstrap), timeout_s=30)
     await producer.start()
     try:
         for start_at in range(0, len(people), 500):
@@ -277,7 +277,7 @@ async def main(users: int, windows: int, instances: int) -> None:
         sim = f"http://127.0.0.1:{sim_port}"
         try:
             wait_http(f"{sim}/v1/healthz", sim_proc)
-            await ensure_topics(bootstrap)
+            await ensure_topics(KafkaConnection(bootstrap))
             print(f"started {datetime.now(UTC):%H:%M:%S}")
             if users:
                 await throughput(run, bootstrap, sim_proc, sim, users, instances)

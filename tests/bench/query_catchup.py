@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from onboarding_events import USER_ENRICHED, USERS_ENRICHED_TOPIC, EnrichedUser, UserEnriched
 from onboarding_runtime.erasures import ErasureWatch
+from onboarding_runtime.kafka import KafkaConnection
 from onboarding_runtime.mongo import open_mongo
 from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.view import ActiveCollection, StatusView, UsersView, ensure_view
@@ -80,11 +81,11 @@ async def catch_up(bootstrap: str, url: str) -> tuple[float, int]:
     pointer = ActiveCollection(db)
     await ensure_view(db, pointer)
     # As the service runs it: the erasure log read before every batch, erasures filtered.
-    erasures = ErasureWatch(bootstrap, Pseudonymizer(b"bench-key"))
+    erasures = ErasureWatch(KafkaConnection(bootstrap), Pseudonymizer(b"bench-key"))
     await erasures.start()
     users = UsersView(db, pointer=pointer, erased=erasures.erasures.covers)
     runner = build_projector(
-        bootstrap_servers=bootstrap,
+        kafka=KafkaConnection(bootstrap),
         group_id="bench-catchup",
         users=users,
         status=StatusView(db, users, erased=erasures.erasures.covers),

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 from onboarding_events import USER_ENRICHED, EnrichedUser, UserEnriched, kafka_headers
-from onboarding_runtime.kafka import EventProducer, TopicSpec, ensure_topics
+from onboarding_runtime.kafka import EventProducer, KafkaConnection, TopicSpec, ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -76,8 +76,8 @@ async def test_the_example_subscriber_keeps_the_newest_state_and_honours_tombsto
     kafka_bootstrap: str, unique_name: str
 ) -> None:
     topic = f"{unique_name}.users.enriched.v1"
-    await ensure_topics(kafka_bootstrap, (TopicSpec(topic, partitions=2),))
-    producer = EventProducer(kafka_bootstrap)
+    await ensure_topics(KafkaConnection(kafka_bootstrap), (TopicSpec(topic, partitions=2),))
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     try:
         records = [

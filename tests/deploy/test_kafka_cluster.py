@@ -18,7 +18,7 @@ from onboarding_devstack.kafka_cluster import (
     stop_cluster,
     wait_for_brokers,
 )
-from onboarding_runtime.kafka import EventProducer, TopicSpec, ensure_topics
+from onboarding_runtime.kafka import EventProducer, KafkaConnection, TopicSpec, ensure_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,7 +42,9 @@ async def test_a_topic_is_replicated_three_ways_and_survives_a_killed_node(
     nodes, base = cluster
     run_dir, data_dir = base / "run", base / "data"
     await ensure_topics(
-        nodes.bootstrap_servers, (TopicSpec("replicated", partitions=3),), replication_factor=3
+        KafkaConnection(nodes.bootstrap_servers),
+        (TopicSpec("replicated", partitions=3),),
+        replication_factor=3,
     )
     admin = AIOKafkaAdminClient(bootstrap_servers=nodes.bootstrap_servers)
     await admin.start()
@@ -52,7 +54,7 @@ async def test_a_topic_is_replicated_three_ways_and_survives_a_killed_node(
         await admin.close()
     assert {len(p["replicas"]) for p in described["partitions"]} == {3}
 
-    producer = EventProducer(nodes.bootstrap_servers, timeout_s=30)
+    producer = EventProducer(KafkaConnection(nodes.bootstrap_servers), timeout_s=30)
     await producer.start()
     try:
         before = await producer.publish("replicated", key="k", value=b"before")

@@ -21,7 +21,7 @@ from onboarding_events import (
 )
 from onboarding_ops.bootstrap import Ops
 from onboarding_ops.cli import app
-from onboarding_runtime.kafka import EventProducer, Failure, failure_headers
+from onboarding_runtime.kafka import EventProducer, Failure, KafkaConnection, failure_headers
 from typer.testing import CliRunner
 
 TEST_PII_KEY = "test-pii-key"
@@ -57,7 +57,7 @@ class OpsDriver:
         headers: Sequence[tuple[str, bytes]] | None = None,
     ) -> int:
         """Publish one record; its broker timestamp (ms)."""
-        producer = EventProducer(self.settings.kafka_bootstrap_servers)
+        producer = EventProducer(KafkaConnection(self.settings.kafka_bootstrap_servers))
         await producer.start()
         try:
             meta = await producer.publish(

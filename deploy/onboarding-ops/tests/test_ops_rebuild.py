@@ -17,7 +17,7 @@ from onboarding_events import UserEnriched, kafka_headers
 from onboarding_ops.bootstrap import Ops, open_view
 from onboarding_ops.rebuild import POINTER_MARGIN_S, PROJECTOR_POLL_S
 from onboarding_ops.scan import Scan, TopicReader
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from onboarding_runtime.kafka.producer import Written
 from onboarding_runtime.view import Put, UsersView, VersionedWriter, version_of
 from opskit import OpsDriver, enriched_event
@@ -102,7 +102,7 @@ def _partitions(ops: Ops) -> list[TopicPartition]:
 
 async def _publish(ops: Ops, event: UserEnriched) -> Written:
     """Publish one enriched event; where it was written."""
-    producer = EventProducer(ops.settings.kafka_bootstrap_servers)
+    producer = EventProducer(KafkaConnection(ops.settings.kafka_bootstrap_servers))
     await producer.start()
     try:
         return await producer.publish(
@@ -138,7 +138,7 @@ async def _projector_member(ops: Ops, group: str) -> AsyncIterator[AIOKafkaConsu
 
 
 async def _ends(ops: Ops) -> dict[TopicPartition, int]:
-    reader = TopicReader(ops.settings.kafka_bootstrap_servers, timeout_s=10)
+    reader = TopicReader(KafkaConnection(ops.settings.kafka_bootstrap_servers), timeout_s=10)
     await reader.start()
     try:
         return dict((await reader.plan(ops.topics.enriched)).ends)
@@ -263,7 +263,7 @@ async def test_rebuild_does_not_wait_for_a_projector_group_without_live_members(
         await gone.commit(dict.fromkeys(_partitions(ops), 0))
     finally:
         await gone.stop()
-    reader = TopicReader(ops.settings.kafka_bootstrap_servers, timeout_s=10)
+    reader = TopicReader(KafkaConnection(ops.settings.kafka_bootstrap_servers), timeout_s=10)
     await reader.start()
     try:
         progress = await reader.group_progress(group, _partitions(ops))

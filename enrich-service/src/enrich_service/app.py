@@ -59,13 +59,12 @@ def build_okta(settings: Settings) -> OktaClient:
 def create_app(
     settings: Settings, okta: Okta | None = None, *, clock: Callable[[], float] = time.time
 ) -> FastAPI:
-    producer = EventProducer(
-        settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
-    )
+    kafka = settings.kafka_connection()
+    producer = EventProducer(kafka, timeout_s=settings.kafka_publish_timeout_s)
     okta_client = okta or build_okta(settings)
     pseudonymize = Pseudonymizer(settings.pii_hash_key.get_secret_value().encode())
-    erasures = ErasureWatch(settings.kafka_bootstrap_servers, pseudonymize)
-    published = PublishedVersions(settings.kafka_bootstrap_servers)
+    erasures = ErasureWatch(kafka, pseudonymize)
+    published = PublishedVersions(kafka)
     supervisor = Supervisor()
     recent = RecentEvents(settings.enrich_dedupe_window, pseudonymize)
 
@@ -105,7 +104,7 @@ def create_app(
         if not starts or settings.enrich_dedupe_window == 0:
             return True
         before = await read_before(
-            settings.kafka_bootstrap_servers,
+            kafka,
             HR_USERS_TOPIC,
             {tp.partition: offset for tp, offset in starts.items()},
             max_records=settings.enrich_dedupe_window // len(starts),
@@ -118,7 +117,7 @@ def create_app(
 
     runner = ConsumerRunner(
         name="enrich",
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kafka=kafka,
         group_id=settings.enrich_group_id,
         topics=[HR_USERS_TOPIC],
         handler=handle,
@@ -193,7 +192,7 @@ def create_app(
                 "consumer": consumer_ready,
                 "tasks": supervisor.ready,
             },
-            causes=supervisor.causes,
+            causes=(supervisor.causes, kafka.access.causes),
         )
     )
     return app

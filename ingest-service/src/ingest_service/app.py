@@ -41,13 +41,14 @@ def create_app(
     settings: Settings, *, sink: EventSink | None = None, deliveries: DeliveryIndex | None = None
 ) -> FastAPI:
     supervisor = Supervisor()
+    kafka = settings.kafka_connection()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             event_sink = sink or KafkaSink(
                 EventProducer(
-                    settings.kafka_bootstrap_servers,
+                    kafka,
                     timeout_s=settings.kafka_delivery_timeout_s,
                     linger_ms=settings.kafka_linger_ms,
                 ),
@@ -62,7 +63,7 @@ def create_app(
                     max_entries=settings.idempotency_max_entries,
                 )
                 follower = TopicFollower(
-                    settings.kafka_bootstrap_servers,
+                    kafka,
                     settings.hr_topic,
                     index.apply,
                     since_s=settings.idempotency_retention_s,
@@ -109,7 +110,7 @@ def create_app(
                 "deliveries": _index_ready(app),
                 "tasks": supervisor.ready,
             },
-            causes=supervisor.causes,
+            causes=(supervisor.causes, kafka.access.causes),
         )
     )
     return app

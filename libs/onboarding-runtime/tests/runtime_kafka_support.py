@@ -7,16 +7,22 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from onboarding_runtime.kafka import ConsumerRunner, EventProducer, TopicSpec, ensure_topics
+from onboarding_runtime.kafka import (
+    ConsumerRunner,
+    EventProducer,
+    KafkaConnection,
+    TopicSpec,
+    ensure_topics,
+)
 
 
 async def make_topic(bootstrap: str, name: str, partitions: int = 1) -> str:
-    await ensure_topics(bootstrap, (TopicSpec(name, partitions=partitions),))
+    await ensure_topics(KafkaConnection(bootstrap), (TopicSpec(name, partitions=partitions),))
     return name
 
 
 async def send(bootstrap: str, topic: str, items: list[tuple[str, bytes]]) -> None:
-    producer = EventProducer(bootstrap)
+    producer = EventProducer(KafkaConnection(bootstrap))
     await producer.start()
     try:
         for key, value in items:
@@ -29,7 +35,7 @@ def runner_for(bootstrap: str, topic: str, group: str, **options: object) -> Con
     """A runner of `topic` in `group` that commits often (tests wait on its commits)."""
     return ConsumerRunner(
         name=f"test-{group}",
-        bootstrap_servers=bootstrap,
+        kafka=KafkaConnection(bootstrap),
         group_id=group,
         topics=[topic],
         commit_interval_s=0.1,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
-from onboarding_runtime.kafka import ConsumerRunner, Record
+from onboarding_runtime.kafka import ConsumerRunner, KafkaConnection, Record
 from prometheus_client import REGISTRY
 from runtime_kafka_support import make_topic, running, send
 
@@ -32,7 +32,7 @@ async def test_records_in_hand_and_not_fetched_are_lag_until_handled(
 
     runner = ConsumerRunner(
         name=f"lag-{unique_name}",
-        bootstrap_servers=kafka_bootstrap,
+        kafka=KafkaConnection(kafka_bootstrap),
         group_id=unique_name,
         topics=[topic],
         handler=handler,
@@ -60,7 +60,7 @@ async def test_a_batch_consumer_reports_what_it_has_not_written_yet(
 
     runner = ConsumerRunner(
         name=f"lag-{unique_name}",
-        bootstrap_servers=kafka_bootstrap,
+        kafka=KafkaConnection(kafka_bootstrap),
         group_id=unique_name,
         topics=[topic],
         batch_handler=write,

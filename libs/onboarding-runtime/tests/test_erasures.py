@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from onboarding_events import ERASURES_TOPIC, EmployeeErased
 from onboarding_runtime.erasures import Erasures, ErasureWatch
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from onboarding_runtime.pii import Pseudonymizer
 
 PSEUDONYM = Pseudonymizer(b"test-key")
@@ -47,12 +47,12 @@ def test_an_unreadable_record_erases_nobody() -> None:
 async def test_watch_reads_existing_erasures_and_follows_new_ones(
     kafka_bootstrap: str, unique_name: str
 ) -> None:
-    producer = EventProducer(kafka_bootstrap)
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     before, after = f"{unique_name}-a", f"{unique_name}-b"
     value = EmployeeErased(erased_at=ERASED_AT).to_json()
     await producer.publish(ERASURES_TOPIC, key=PSEUDONYM(before), value=value)
-    watch = ErasureWatch(kafka_bootstrap, PSEUDONYM)
+    watch = ErasureWatch(KafkaConnection(kafka_bootstrap), PSEUDONYM)
     try:
         await watch.start()
         assert watch.caught_up.is_set()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Message
 from onboarding_devstack.polling import eventually_async as eventually
-from onboarding_runtime.kafka import TopicFollower
+from onboarding_runtime.kafka import KafkaConnection, TopicFollower
 from prometheus_client import REGISTRY
 from runtime_kafka_support import make_topic, send
 
@@ -35,7 +35,7 @@ async def test_a_record_apply_raises_on_is_skipped_and_later_ones_applied(
         applied.append(json.loads(message.value() or b""))  # raises on DEEP and on `broken`
 
     await send(kafka_bootstrap, topic, [("a", b'"first"'), ("b", DEEP), ("c", b'"second"')])
-    follower = TopicFollower(kafka_bootstrap, topic, apply)
+    follower = TopicFollower(KafkaConnection(kafka_bootstrap), topic, apply)
     try:
         with caplog.at_level(logging.ERROR, logger="onboarding_runtime.kafka.follower"):
             await follower.start()

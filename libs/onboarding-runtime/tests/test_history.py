@@ -8,7 +8,13 @@ from collections.abc import Mapping
 
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
-from onboarding_runtime.kafka import ConsumerRunner, Record, TopicPartition, read_before
+from onboarding_runtime.kafka import (
+    ConsumerRunner,
+    KafkaConnection,
+    Record,
+    TopicPartition,
+    read_before,
+)
 from runtime_kafka_support import make_topic, running, send
 
 pytestmark = pytest.mark.integration
@@ -20,8 +26,8 @@ async def test_reads_at_most_the_last_records_before_the_offset_in_order(
     topic = await make_topic(kafka_bootstrap, unique_name)
     await send(kafka_bootstrap, topic, [("k", f"r{i}".encode()) for i in range(6)])
 
-    last_three = await read_before(kafka_bootstrap, topic, {0: 4}, max_records=3)
-    everything = await read_before(kafka_bootstrap, topic, {0: 4}, max_records=100)
+    last_three = await read_before(KafkaConnection(kafka_bootstrap), topic, {0: 4}, max_records=3)
+    everything = await read_before(KafkaConnection(kafka_bootstrap), topic, {0: 4}, max_records=100)
 
     assert last_three is not None
     assert everything is not None
@@ -36,7 +42,9 @@ async def test_records_older_than_the_bound_in_time_are_not_read(
     await send(kafka_bootstrap, topic, [("k", b"old")])
     tomorrow_ms = int((time.time() + 86_400) * 1000)
 
-    found = await read_before(kafka_bootstrap, topic, {0: 1}, max_records=10, since_ms=tomorrow_ms)
+    found = await read_before(
+        KafkaConnection(kafka_bootstrap), topic, {0: 1}, max_records=10, since_ms=tomorrow_ms
+    )
 
     assert found == []
 
@@ -59,7 +67,7 @@ async def test_prepare_is_told_the_committed_offset_of_each_partition_it_was_giv
     def runner() -> ConsumerRunner:
         return ConsumerRunner(
             name="history",
-            bootstrap_servers=kafka_bootstrap,
+            kafka=KafkaConnection(kafka_bootstrap),
             group_id=unique_name,
             topics=[topic],
             handler=handle,

@@ -9,13 +9,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from onboarding_devstack.processes import free_port
-from onboarding_runtime.kafka import EventProducer, PublishError
+from onboarding_runtime.kafka import EventProducer, KafkaConnection, PublishError
 from runtime_kafka_support import make_topic
 
 
 async def test_a_key_goes_to_the_partition_the_java_client_gives_it(kafka_bootstrap: str) -> None:
     topic = await make_topic(kafka_bootstrap, "producer-partitions", partitions=6)
-    producer = EventProducer(kafka_bootstrap)
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     keys = ["12345", "employee-é", *(f"e{n}" for n in range(60))]
     try:
@@ -44,7 +44,7 @@ async def test_a_key_goes_to_the_partition_the_java_client_gives_it(kafka_bootst
 
 async def test_headers_travel_with_the_record(kafka_bootstrap: str) -> None:
     topic = await make_topic(kafka_bootstrap, "producer-headers")
-    producer = EventProducer(kafka_bootstrap)
+    producer = EventProducer(KafkaConnection(kafka_bootstrap))
     await producer.start()
     try:
         acknowledged = producer.enqueue(
@@ -66,7 +66,7 @@ async def test_headers_travel_with_the_record(kafka_bootstrap: str) -> None:
 
 
 async def test_without_a_broker_the_acknowledgement_fails_within_the_timeout() -> None:
-    producer = EventProducer(f"127.0.0.1:{free_port()}", timeout_s=1.0)
+    producer = EventProducer(KafkaConnection(f"127.0.0.1:{free_port()}"), timeout_s=1.0)
     await producer.start()
     try:
         started = time.monotonic()
@@ -82,7 +82,7 @@ async def test_without_a_broker_the_acknowledgement_fails_within_the_timeout() -
 
 
 async def test_stopping_fails_what_was_not_delivered_instead_of_dropping_it() -> None:
-    producer = EventProducer(f"127.0.0.1:{free_port()}", timeout_s=60.0)
+    producer = EventProducer(KafkaConnection(f"127.0.0.1:{free_port()}"), timeout_s=60.0)
     await producer.start()
     acknowledged = producer.enqueue("anything", key="k", value=b"v")
 

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 import pytest
 from aiokafka import AIOKafkaConsumer
 from onboarding_devstack.polling import eventually_async as eventually
-from onboarding_runtime.kafka import BatchHandler, ConsumerRunner, EventProducer, Record
+from onboarding_runtime.kafka import (
+    BatchHandler,
+    ConsumerRunner,
+    EventProducer,
+    KafkaConnection,
+    Record,
+)
 from runtime_kafka_support import make_topic, running, send
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -22,7 +28,7 @@ KEYS = [f"k{n}" for n in range(24)]
 def _runner(bootstrap: str, topic: str, group: str, **options: object) -> ConsumerRunner:
     return ConsumerRunner(
         name=f"handover-{group}",
-        bootstrap_servers=bootstrap,
+        kafka=KafkaConnection(bootstrap),
         group_id=group,
         topics=[topic],
         commit_interval_s=0.1,
@@ -54,8 +60,8 @@ async def test_a_member_losing_a_partition_publishes_nothing_after_the_next_owne
     output = await make_topic(kafka_bootstrap, f"{unique_name}-out", partitions=1)
     # The first member's records sit in its producer for 3 s (a slow broker, as it were):
     # its handlers are cancelled after the grace period with their publishes still in flight.
-    slow = EventProducer(kafka_bootstrap, linger_ms=3000, timeout_s=15)
-    fast = EventProducer(kafka_bootstrap, linger_ms=0)
+    slow = EventProducer(KafkaConnection(kafka_bootstrap), linger_ms=3000, timeout_s=15)
+    fast = EventProducer(KafkaConnection(kafka_bootstrap), linger_ms=0)
     await slow.start()
     await fast.start()
     started_by_first: set[str] = set()

@@ -108,7 +108,7 @@ def _health_app(supervisor: Supervisor, *, with_causes: bool = True) -> FastAPI:
     app = FastAPI()
     checks = {"mongodb": database, "tasks": supervisor.ready}
     app.include_router(
-        health_router(lambda: checks, causes=supervisor.causes)
+        health_router(lambda: checks, causes=(supervisor.causes,))
         if with_causes
         else health_router(lambda: checks)
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime import tracing
-from onboarding_runtime.kafka import EventProducer, Record
+from onboarding_runtime.kafka import EventProducer, KafkaConnection, Record
 from onboarding_runtime.logging import JsonFormatter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from runtime_kafka_support import make_topic, runner_for, running
@@ -49,7 +49,7 @@ def lines() -> Iterator[_Lines]:
 
 
 async def _send(bootstrap: str, topic: str, headers: dict[str, str]) -> None:
-    producer = EventProducer(bootstrap)
+    producer = EventProducer(KafkaConnection(bootstrap))
     await producer.start()
     try:
         encoded = [(k, v.encode()) for k, v in headers.items()]

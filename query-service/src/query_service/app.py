@@ -69,17 +69,18 @@ async def run_projection(
 
 
 def create_app(settings: Settings) -> FastAPI:
-    client, db = open_mongo(settings.mongodb_url)
+    client, db = open_mongo(settings.mongodb_url.get_secret_value())
     pointer = ActiveCollection(db, ttl_s=settings.view_pointer_ttl_s)
-    broker = BrokerProbe(settings.kafka_bootstrap_servers)
+    kafka = settings.kafka_connection()
+    broker = BrokerProbe(kafka)
     pseudonymize = Pseudonymizer(settings.pii_hash_key.get_secret_value().encode())
-    erasures = ErasureWatch(settings.kafka_bootstrap_servers, pseudonymize)
+    erasures = ErasureWatch(kafka, pseudonymize)
     erased = erasures.erasures.covers
     supervisor = Supervisor()
     users = UsersView(db, pointer=pointer, erased=erased)
     status = StatusView(db, users, erased=erased)
     runner = build_projector(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kafka=kafka,
         group_id=settings.query_group_id,
         users=users,
         status=status,
@@ -152,7 +153,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "consumer": consumer_ready,
                 "tasks": supervisor.ready,
             },
-            causes=supervisor.causes,
+            causes=(supervisor.causes, kafka.access.causes),
         )
     )
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
-from onboarding_runtime.kafka import BrokerUnavailable, ConsumerRunner
+from onboarding_runtime.kafka import BrokerUnavailable, ConsumerRunner, KafkaConnection
 from onboarding_runtime.kafka.consumer import Record, RetryPolicy
 from onboarding_runtime.view import StatusView, UsersView
 
@@ -31,7 +31,7 @@ def projections(users: UsersView, status: StatusView) -> dict[str, Project]:
 
 def build_projector(
     *,
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     group_id: str,
     users: UsersView,
     status: StatusView,
@@ -47,7 +47,7 @@ def build_projector(
 
     return ConsumerRunner(
         name="query-projector",
-        bootstrap_servers=bootstrap_servers,
+        kafka=kafka,
         group_id=group_id,
         topics=TOPICS,
         batch_handler=project,

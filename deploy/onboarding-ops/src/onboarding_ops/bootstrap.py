@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from onboarding_runtime.kafka import EventProducer
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from onboarding_runtime.mongo import open_mongo
 from onboarding_runtime.pii import Pseudonymizer
 
@@ -37,6 +37,10 @@ class Ops:
     clock: Clock = time.monotonic
 
     @property
+    def kafka(self) -> KafkaConnection:
+        return self.settings.kafka_connection()
+
+    @property
     def pseudonym(self) -> Pseudonymizer:
         return Pseudonymizer(self.settings.pii_hash_key.get_secret_value().encode())
 
@@ -52,14 +56,12 @@ async def open_kafka(ops: Ops) -> AsyncIterator[Kafka]:
     """A reader and a producer; the topics only operations write are created if missing."""
     settings = ops.settings
     timeout = settings.ops_connect_timeout_s
-    async with admin_client(settings.kafka_bootstrap_servers, timeout) as admin:
+    async with admin_client(ops.kafka, timeout) as admin:
         for name in (ops.topics.erasures, ops.topics.redrives):
             await ensure_topic(admin, ops.topics.spec(name), settings.durability)
-    reader = TopicReader(settings.kafka_bootstrap_servers, timeout_s=timeout)
+    reader = TopicReader(ops.kafka, timeout_s=timeout)
     await reader.start()
-    producer = EventProducer(
-        settings.kafka_bootstrap_servers, timeout_s=settings.kafka_publish_timeout_s
-    )
+    producer = EventProducer(ops.kafka, timeout_s=settings.kafka_publish_timeout_s)
     try:
         await producer.start()
         yield Kafka(reader, producer)
@@ -74,7 +76,7 @@ async def load_erasures(ops: Ops, kafka: Kafka) -> ErasureLog:
 
 @contextlib.asynccontextmanager
 async def open_view(ops: Ops) -> AsyncIterator[MongoView]:
-    client, db = open_mongo(ops.settings.mongodb_url)
+    client, db = open_mongo(ops.settings.mongodb_url.get_secret_value())
     try:
         yield MongoView(db, pointer_ttl_s=ops.settings.view_pointer_ttl_s)
     finally:

@@ -17,7 +17,7 @@ from onboarding_ops.reconcile import TopicReport, reconcile_topics
 
 async def topics(ops: Ops, *, fix: bool) -> list[TopicReport]:
     settings = ops.settings
-    async with admin_client(settings.kafka_bootstrap_servers, settings.ops_connect_timeout_s) as a:
+    async with admin_client(ops.kafka, settings.ops_connect_timeout_s) as a:
         return await reconcile_topics(
             a, ops.topics.specs(), durability=settings.durability, fix=fix
         )

@@ -13,7 +13,9 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from onboarding_runtime.kafka import TopicSpec
+from onboarding_runtime.kafka import KafkaConnection, TopicSpec
+from onboarding_runtime.kafka.connection import UNREACHABLE
+from onboarding_runtime.kafka.probe import why_unreachable
 
 from onboarding_ops.errors import OpsError
 from onboarding_ops.topics import Durability, wanted_configs
@@ -26,19 +28,28 @@ VISIBLE_TIMEOUT_S = 15.0
 
 
 @contextlib.asynccontextmanager
-async def admin_client(bootstrap: str, timeout_s: float) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
-    )
+async def admin_client(
+    kafka: KafkaConnection, timeout_s: float
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = AIOKafkaAdminClient(**kafka.aiokafka(), request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout=timeout_s)
     except (KafkaError, OSError, TimeoutError) as exc:
         await admin.close()
-        raise OpsError(f"Kafka is unreachable at {bootstrap} ({type(exc).__name__})") from exc
+        raise await unreachable(kafka, timeout_s) from exc
     try:
         yield admin
     finally:
         await admin.close()
+
+
+async def unreachable(kafka: KafkaConnection, timeout_s: float) -> OpsError:
+    """The error a command ends with when it cannot reach Kafka, saying why (`authentication
+    failed`, `TLS handshake failed` or `unreachable`)."""
+    cause = await why_unreachable(kafka, timeout_s)
+    if cause == UNREACHABLE:
+        return OpsError(f"Kafka is unreachable at {kafka.bootstrap_servers}")
+    return OpsError(f"Kafka at {kafka.bootstrap_servers} refused this client: {cause}")
 
 
 async def ensure_topic(admin: AIOKafkaAdminClient, spec: TopicSpec, durability: Durability) -> None:

@@ -22,8 +22,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import KafkaError, for_code
+from onboarding_runtime.kafka import KafkaConnection
 
 from onboarding_ops.errors import OpsError
+from onboarding_ops.kafka_admin import unreachable
 
 # A scan that makes no progress for this long has lost the broker.
 STALL_TIMEOUT_S = 30.0
@@ -66,11 +68,11 @@ class GroupProgress:
 class TopicReader:
     """One consumer without a group; `open()` it, then `plan()` and `read()` scans."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection, *, timeout_s: float) -> None:
+        self._kafka = kafka
         self._timeout_s = timeout_s
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka.aiokafka(),
             group_id=None,
             enable_auto_commit=False,
             isolation_level="read_committed",
@@ -80,7 +82,7 @@ class TopicReader:
         # Partition metadata comes from the admin client: the consumer only knows topics it
         # was assigned, and `consumer.topics()` does not fill its cache.
         self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+            **kafka.aiokafka(), request_timeout_ms=int(timeout_s * 1000)
         )
 
     async def start(self) -> None:
@@ -89,9 +91,7 @@ class TopicReader:
             await asyncio.wait_for(self._admin.start(), timeout=self._timeout_s)
         except (KafkaError, OSError, TimeoutError) as exc:
             await self.stop()
-            raise OpsError(
-                f"Kafka is unreachable at {self._bootstrap} ({type(exc).__name__})"
-            ) from exc
+            raise await unreachable(self._kafka, self._timeout_s) from exc
 
     async def stop(self) -> None:
         await self._consumer.stop()

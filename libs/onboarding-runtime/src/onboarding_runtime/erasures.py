@@ -16,6 +16,7 @@ from datetime import datetime
 from onboarding_events import ERASURES_TOPIC, EmployeeErased
 from pydantic import ValidationError
 
+from onboarding_runtime.kafka.connection import KafkaConnection
 from onboarding_runtime.kafka.follower import TopicFollower
 from onboarding_runtime.pii import Pseudonymizer
 
@@ -54,10 +55,10 @@ class Erasures:
 class ErasureWatch:
     """A live `Erasures`, fed by a group-less follower of the whole erasure topic."""
 
-    def __init__(self, bootstrap_servers: str, pseudonym: Pseudonymizer) -> None:
+    def __init__(self, kafka: KafkaConnection, pseudonym: Pseudonymizer) -> None:
         self.erasures = Erasures(pseudonym)
         self._follower = TopicFollower(
-            bootstrap_servers,
+            kafka,
             ERASURES_TOPIC,
             lambda m: self.erasures.apply(m.key(), m.value()),
         )

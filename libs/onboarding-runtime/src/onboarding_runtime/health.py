@@ -8,7 +8,7 @@ every worker's files, so the totals are the service's, not that worker's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -23,10 +23,12 @@ Causes = Callable[[], Mapping[str, str]]
 
 
 def health_router(
-    checks: Callable[[], Mapping[str, ReadinessCheck]], *, causes: Causes | None = None
+    checks: Callable[[], Mapping[str, ReadinessCheck]], *, causes: Iterable[Causes] = ()
 ) -> APIRouter:
     """`checks` is called per request so it can read clients the lifespan opened; `causes`
-    too, and what it names goes into a 503's body (`causes`), so `/v1/readyz` says why."""
+    too (e.g. the supervisor's and the Kafka access's), and what they name goes into a
+    503's body (`causes`), so `/v1/readyz` says why."""
+    explain = tuple(causes)
     router = APIRouter(tags=["operations"])
     registry = _registry()
 
@@ -51,7 +53,7 @@ def health_router(
         down = [name for name, ok in zip(named, results, strict=True) if not ok]
         if down:
             body: dict[str, object] = {"status": "unavailable", "down": down}
-            why = dict(causes()) if causes is not None else {}
+            why = {name: text for cause in explain for name, text in cause().items()}
             if why:
                 body["causes"] = why
             return JSONResponse(body, status_code=503)

@@ -152,6 +152,30 @@ class _BurstStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
 
 
+class KafkaRetryNoise(logging.Filter):
+    """Drops the client libraries' own line for each failed connection attempt: a client
+    retries every second or so, and the process's `KafkaAccess` (`kafka/connection.py`),
+    which hears the same failures, says them in one line a minute instead."""
+
+    # aiokafka's lines for a bootstrap or a broker it could not connect to.
+    AIOKAFKA = frozenset(
+        {
+            'Unable connect to "%s:%s": %s',
+            "Unable connect to node with id %s: %s",
+            'Unable to request metadata from "%s:%s": %s',
+        }
+    )
+    # librdkafka's facilities for a failed connection (its `error_cb` gets them too).
+    LIBRDKAFKA = frozenset({"FAIL", "ERROR"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("aiokafka"):
+            return record.msg not in self.AIOKAFKA
+        if record.name == "onboarding_runtime.kafka.librdkafka" and record.args:
+            return not (isinstance(record.args, tuple) and record.args[0] in self.LIBRDKAFKA)
+        return True
+
+
 _listener: QueueListener | None = None
 
 
@@ -177,7 +201,9 @@ def configure_logging(service: str, *, log_format: str = "json", level: str = "I
     _listener = QueueListener(waiting, writer)
     _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [_ContextQueueHandler(waiting)]
+    handler = _ContextQueueHandler(waiting)
+    handler.addFilter(KafkaRetryNoise())
+    root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn's access log would print paths with employee ids in clear.
     logging.getLogger("uvicorn.access").disabled = True

@@ -29,6 +29,7 @@ from confluent_kafka import Message
 from onboarding_events import USERS_ENRICHED_TOPIC
 from prometheus_client import Counter
 
+from onboarding_runtime.kafka.connection import KafkaConnection
 from onboarding_runtime.kafka.follower import TopicFollower
 from onboarding_runtime.view.versions import version_of
 
@@ -59,10 +60,10 @@ def version_in(value: bytes) -> tuple[str, str | None] | None:
 
 
 class PublishedVersions:
-    def __init__(self, bootstrap_servers: str, topic: str = USERS_ENRICHED_TOPIC) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str = USERS_ENRICHED_TOPIC) -> None:
         self._newest: dict[str, str] = {}
         self._events: dict[str, tuple[str, ...]] = {}
-        self._follower = TopicFollower(bootstrap_servers, topic, self._apply)
+        self._follower = TopicFollower(kafka, topic, self._apply)
         self.caught_up = self._follower.caught_up
 
     async def start(self, *, timeout_s: float = 30.0) -> None:

@@ -1,6 +1,7 @@
 """The one Kafka client wrapper: a durable producer, the consumer runner, topic specs."""
 
 from onboarding_runtime.kafka.breaker import CircuitBreaker
+from onboarding_runtime.kafka.connection import KafkaAccess, KafkaConnection
 from onboarding_runtime.kafka.consumer import (
     BatchHandler,
     ConsumerRunner,
@@ -37,6 +38,8 @@ __all__ = [
     "EventProducer",
     "Failure",
     "Handler",
+    "KafkaAccess",
+    "KafkaConnection",
     "PermanentError",
     "Prepare",
     "PublishError",

@@ -42,6 +42,7 @@ from opentelemetry.trace import StatusCode
 
 from onboarding_runtime.kafka.attempts import Attempts, Outcome
 from onboarding_runtime.kafka.breaker import CircuitBreaker
+from onboarding_runtime.kafka.connection import UNREACHABLE, KafkaConnection
 from onboarding_runtime.kafka.handling import handling, handling_batches
 from onboarding_runtime.kafka.lanes import (
     RECORDS_SUPERSEDED,
@@ -84,7 +85,7 @@ class ConsumerRunner:
         self,
         *,
         name: str,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         group_id: str,
         topics: Sequence[str],
         handler: Handler | None = None,
@@ -104,7 +105,7 @@ class ConsumerRunner:
         rebalance_timeout_s: float = 90.0,
     ) -> None:
         self.name = name
-        self._bootstrap = bootstrap_servers
+        self._kafka = kafka
         self._group_id = group_id
         self._topics = list(topics)
         if (handler is None) == (batch_handler is None):
@@ -147,7 +148,7 @@ class ConsumerRunner:
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+            **self._kafka.aiokafka(),
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -161,7 +162,15 @@ class ConsumerRunner:
             consumer = self._make_consumer()
             consumer.subscribe(self._topics, listener=_Rebalance(self))
             try:
-                await consumer.start()
+                try:
+                    await consumer.start()
+                except KafkaError:
+                    # Refused or unreachable: said once a minute by the process's access,
+                    # which knows the cause from the other clients (or "unreachable").
+                    self._kafka.access.refused(UNREACHABLE)
+                    await self._sleep(1.0)
+                    continue
+                self._kafka.access.answered()
                 self._consumer = consumer
                 if self._batch_handler is not None:
                     await self._batch_loop(consumer, self._batch_handler)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from onboarding_runtime.kafka.connection import KafkaConnection
 from onboarding_runtime.metrics import RECORDS_SKIPPED
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ _METADATA_TIMEOUT_S = 5.0
 class TopicFollower:
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         topic: str,
         apply: Apply,
         *,
@@ -53,24 +54,25 @@ class TopicFollower:
         self._topic = topic
         self._apply = apply
         self._since_s = since_s
-        self._config = {
-            "bootstrap.servers": bootstrap_servers,
-            # Required by the client, never used: partitions are assigned, nothing committed.
-            "group.id": f"follower-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            # A busy topic would be fetched a record or two at a time: let the broker gather
-            # up to 100 ms of records per fetch instead.
-            "fetch.min.bytes": 256 * 1024,
-            "fetch.wait.max.ms": 100,
-            "reconnect.backoff.ms": 100,
-            "reconnect.backoff.max.ms": 1000,
-            # Told when a partition is read to its end: the end may lie past the last record
-            # handed to us (transaction markers, compaction), and `caught_up` and `sync`
-            # must not wait for records that will never come.
-            "enable.partition.eof": True,
-            "logger": log,
-        }
+        self._kafka = kafka
+        self._config = kafka.librdkafka(
+            {
+                # Required by the client, never used: partitions are assigned, nothing committed.
+                "group.id": f"follower-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                # A busy topic would be fetched a record or two at a time: let the broker gather
+                # up to 100 ms of records per fetch instead.
+                "fetch.min.bytes": 256 * 1024,
+                "fetch.wait.max.ms": 100,
+                "reconnect.backoff.ms": 100,
+                "reconnect.backoff.max.ms": 1000,
+                # Told when a partition is read to its end: the end may lie past the last record
+                # handed to us (transaction markers, compaction), and `caught_up` and `sync`
+                # must not wait for records that will never come.
+                "enable.partition.eof": True,
+            }
+        )
         self._positions: dict[int, int] = {}  # partition -> next offset to apply
         self._task: asyncio.Task[None] | None = None
         self._consumer: Consumer | None = None

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from onboarding_runtime.kafka.connection import KafkaConnection
+
 log = logging.getLogger(__name__)
 
 _METADATA_TIMEOUT_S = 5.0
@@ -27,7 +29,7 @@ _POLL_S = 0.2
 
 
 async def read_before(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     topic: str,
     ends: Mapping[int, int],
     *,
@@ -46,7 +48,7 @@ async def read_before(
         return []
     try:
         return await asyncio.to_thread(
-            _read, bootstrap_servers, topic, wanted, max_records, since_ms, timeout_s
+            _read, kafka, topic, wanted, max_records, since_ms, timeout_s
         )
     except KafkaException as exc:
         log.warning("cannot read %s before the committed offsets: %s", topic, type(exc).__name__)
@@ -54,7 +56,7 @@ async def read_before(
 
 
 def _read(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     topic: str,
     ends: dict[int, int],
     max_records: int,
@@ -63,15 +65,15 @@ def _read(
 ) -> list[Message] | None:
     deadline = time.monotonic() + timeout_s
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap_servers,
-            "group.id": f"history-{uuid.uuid4()}",  # required, never joined
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-            "logger": log,
-        }
+        kafka.librdkafka(
+            {
+                "group.id": f"history-{uuid.uuid4()}",  # required, never joined
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "enable.partition.eof": True,
+                "isolation.level": "read_committed",
+            }
+        )
     )
     try:
         starts = _starts(consumer, topic, ends, max_records, since_ms)

@@ -7,39 +7,59 @@ only a request that must come back tells. Readiness of every service asks this.
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
-log = logging.getLogger(__name__)
+from onboarding_runtime.kafka.connection import UNREACHABLE, KafkaAccess, KafkaConnection, cause_of
 
 PROBE_TIMEOUT_S = 2.0
 
 
-async def broker_answers(client: Producer | AdminClient) -> bool:
-    """The cluster answers a metadata request within `PROBE_TIMEOUT_S`."""
+async def broker_answers(client: Producer | AdminClient, access: KafkaAccess) -> bool:
+    """The cluster answers a metadata request within `PROBE_TIMEOUT_S` (and so whatever
+    `access` held against it is over)."""
     try:
         await asyncio.to_thread(client.list_topics, timeout=PROBE_TIMEOUT_S)
     except KafkaException:
         return False
+    access.answered()
     return True
+
+
+async def why_unreachable(kafka: KafkaConnection, timeout_s: float) -> str:
+    """Why the brokers do not answer a client of `kafka`: what they refused (`authentication
+    failed`, `TLS handshake failed`) or `unreachable`. For a tool that must say why it
+    gives up (aiokafka's clients only say that they could not connect)."""
+    heard: list[str] = []
+
+    def errors(error: KafkaError) -> None:
+        if (cause := cause_of(error)) is not None:
+            heard.append(cause)
+
+    config = kafka.librdkafka({"reconnect.backoff.max.ms": 1000})
+    config["error_cb"] = errors
+    client = AdminClient(config)
+    with contextlib.suppress(KafkaException):
+        await asyncio.to_thread(client.list_topics, timeout=timeout_s)
+    client.poll(0)  # serves the error callbacks still queued
+    refusals = [cause for cause in heard if cause != UNREACHABLE]
+    return refusals[0] if refusals else UNREACHABLE
 
 
 class BrokerProbe:
     """For a service with no producer of its own to ask (query-service)."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._config: dict[str, Any] = {
-            "bootstrap.servers": bootstrap_servers,
-            "reconnect.backoff.ms": 100,
-            "reconnect.backoff.max.ms": 1000,
-            "logger": log,
-        }
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self._kafka = kafka
+        self._config: dict[str, Any] = kafka.librdkafka(
+            {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
+        )
         self._client: AdminClient | None = None
 
     async def healthy(self) -> bool:
         if self._client is None:
             self._client = AdminClient(self._config)
-        return await broker_answers(self._client)
+        return await broker_answers(self._client, self._kafka.access)

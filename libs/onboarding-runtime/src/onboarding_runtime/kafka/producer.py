@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from onboarding_runtime.kafka.connection import KafkaConnection
 from onboarding_runtime.kafka.probe import broker_answers
 
 log = logging.getLogger(__name__)
@@ -48,27 +49,28 @@ class Written:
 
 class EventProducer:
     def __init__(
-        self, bootstrap_servers: str, *, timeout_s: float = 5.0, linger_ms: int = 2
+        self, kafka: KafkaConnection, *, timeout_s: float = 5.0, linger_ms: int = 2
     ) -> None:
         """`timeout_s`: how long a record may take to be acknowledged before it fails;
         `linger_ms`: how long a record may wait for others to share its produce request."""
-        self._config: dict[str, Any] = {
-            "bootstrap.servers": bootstrap_servers,
-            "enable.idempotence": True,  # and with it acks=all, ordered retries
-            "acks": "all",
-            "linger.ms": linger_ms,
-            # The Java client's partition of a key (murmur2): every producer of ours, the
-            # operators' tools and any Java producer put one employee in one partition.
-            "partitioner": "murmur2_random",
-            "message.timeout.ms": int(timeout_s * 1000),
-            "request.timeout.ms": int(min(timeout_s, 30.0) * 1000),
-            "retry.backoff.ms": 100,
-            # A restarted broker is found again within a second, not librdkafka's 10 s.
-            "reconnect.backoff.ms": 100,
-            "reconnect.backoff.max.ms": 1000,
-            "error_cb": self._on_error,
-            "logger": log,
-        }
+        self._kafka = kafka
+        self._config: dict[str, Any] = kafka.librdkafka(
+            {
+                "enable.idempotence": True,  # and with it acks=all, ordered retries
+                "acks": "all",
+                "linger.ms": linger_ms,
+                # The Java client's partition of a key (murmur2): every producer of ours, the
+                # operators' tools and any Java producer put one employee in one partition.
+                "partitioner": "murmur2_random",
+                "message.timeout.ms": int(timeout_s * 1000),
+                "request.timeout.ms": int(min(timeout_s, 30.0) * 1000),
+                "retry.backoff.ms": 100,
+                # A restarted broker is found again within a second, not librdkafka's 10 s.
+                "reconnect.backoff.ms": 100,
+                "reconnect.backoff.max.ms": 1000,
+            },
+            on_error=self._on_error,
+        )
         self._timeout_s = timeout_s
         self._producer: Producer | None = None
         self._retired: list[Producer] = []  # after a fatal error: drained, then dropped
@@ -192,16 +194,16 @@ class EventProducer:
         if error.fatal():
             # The idempotent producer cannot go on (a fenced or out-of-sequence producer
             # id): its records in flight fail, and the next record gets a fresh producer.
-            log.error("Kafka producer failed for good, starting a new one: %s", error.str())
+            log.error("Kafka producer failed for good, starting a new one: %s", error.name())
             if self._producer is not None:
                 self._retired.append(self._producer)
                 self._producer = None
         else:
-            log.warning("Kafka producer: %s", error.str())
+            log.warning("Kafka producer: %s", error.name())
 
     async def healthy(self) -> bool:
         """The broker answers a metadata request (`probe.py`)."""
-        return await broker_answers(self._client())
+        return await broker_answers(self._client(), self._kafka.access)
 
 
 def _failure(error: KafkaError) -> PublishError:

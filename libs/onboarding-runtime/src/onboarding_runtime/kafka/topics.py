@@ -9,6 +9,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
 
+from onboarding_runtime.kafka.connection import KafkaConnection
+
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -41,13 +43,13 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 
 async def ensure_topics(
-    bootstrap_servers: str,
+    kafka: KafkaConnection,
     specs: tuple[TopicSpec, ...] = TOPICS,
     *,
     replication_factor: int = 1,
 ) -> list[str]:
     """Create the topics that are missing; return the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.aiokafka())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
