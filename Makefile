@@ -10,6 +10,8 @@ ASYNCAPI := .data/tools/asyncapi-parser
 ASYNCAPI_PACKAGE := tests/contract/asyncapi
 PROMQL := .data/tools/promql-metrics
 PROMQL_SOURCE := deploy/grafana/promql-metrics
+KUSTOMIZE_VERSION := v5.8.2
+KUSTOMIZE := .data/tools/kustomize/$(KUSTOMIZE_VERSION)
 
 .PHONY: help up down clean test check lint typecheck bench format tools schemas up-cluster down-cluster chaos
 
@@ -51,7 +53,7 @@ typecheck: .venv/.synced
 check: lint typecheck
 
 # Kafka's jars, FerretDB and Toxiproxy (built with Go), each installed once under .data/tools.
-tools: .venv/.synced $(ASYNCAPI)/installed $(PROMQL)/installed
+tools: .venv/.synced $(ASYNCAPI)/installed $(PROMQL)/installed $(KUSTOMIZE)/installed
 	@$(RUN) onboarding-stack tools
 
 # Prometheus's own PromQL parser (pinned by the go.mod beside it), as a small program that
@@ -63,6 +65,17 @@ $(PROMQL)/installed: $(PROMQL_SOURCE)/main.go $(PROMQL_SOURCE)/go.mod $(PROMQL_S
 	cd $(PROMQL_SOURCE) && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -buildvcs=false \
 		-o $(CURDIR)/$(PROMQL)/promql-metrics.partial .
 	@mv $(PROMQL)/promql-metrics.partial $(PROMQL)/promql-metrics && touch $@
+
+# kustomize, built from its Go module at the version pinned above (its dependencies checked
+# against the Go checksum database), renders deploy/kubernetes's overlays for
+# tests/deploy/test_kubernetes.py; a new version builds into a new folder. v5.8.3 and later
+# need Go 1.27.
+$(KUSTOMIZE)/installed:
+	@command -v go >/dev/null || { echo "make: Go 1.26+ is required to build kustomize: go.dev/dl"; exit 1; }
+	@rm -rf $(dir $(KUSTOMIZE)) && mkdir -p $(KUSTOMIZE)
+	CGO_ENABLED=0 GOTOOLCHAIN=local GOBIN=$(CURDIR)/$(KUSTOMIZE) \
+		go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@touch $@
 
 # The official AsyncAPI parser that checks docs/asyncapi.yaml (tests/contract), pinned with
 # its dependencies by the lock file beside its package.json; installed again when they change.
