@@ -12,8 +12,10 @@ PROMQL := .data/tools/promql-metrics
 PROMQL_SOURCE := deploy/grafana/promql-metrics
 KUSTOMIZE_VERSION := v5.8.2
 KUSTOMIZE := .data/tools/kustomize/$(KUSTOMIZE_VERSION)
+COMPOSE_CONFIG := .data/tools/compose-config
+COMPOSE_CONFIG_SOURCE := deploy/compose-config
 
-.PHONY: help up down clean test check lint typecheck bench format tools schemas up-cluster down-cluster chaos
+.PHONY: help up down clean test check lint typecheck imports-alone bench format tools schemas up-cluster down-cluster chaos
 
 help:
 	@echo "make up | down | clean | test | check | bench | chaos | schemas | up-cluster | down-cluster"
@@ -50,10 +52,15 @@ lint: .venv/.synced
 typecheck: .venv/.synced
 	$(RUN) mypy libs/*/src *-service/src deploy/*/src
 
-check: lint typecheck
+# Each workspace package installed alone, as its image installs it, imports every module of
+# its src/ (tests/repo/imports_alone.py): a dependency it forgot to declare fails here.
+imports-alone: .venv/.synced
+	$(RUN) python -m tests.repo.imports_alone
+
+check: lint typecheck imports-alone
 
 # Kafka's jars, FerretDB and Toxiproxy (built with Go), each installed once under .data/tools.
-tools: .venv/.synced $(ASYNCAPI)/installed $(PROMQL)/installed $(KUSTOMIZE)/installed
+tools: .venv/.synced $(ASYNCAPI)/installed $(PROMQL)/installed $(KUSTOMIZE)/installed $(COMPOSE_CONFIG)/installed
 	@$(RUN) onboarding-stack tools
 
 # Prometheus's own PromQL parser (pinned by the go.mod beside it), as a small program that
@@ -76,6 +83,15 @@ $(KUSTOMIZE)/installed:
 	CGO_ENABLED=0 GOTOOLCHAIN=local GOBIN=$(CURDIR)/$(KUSTOMIZE) \
 		go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	@touch $@
+# The Compose specification's own loader (compose-go, pinned by the go.mod beside it), as a
+# small program that prints docker-compose.yml resolved for given profiles and variables
+# (tests/deploy/test_compose.py), with no Docker engine; built again when its sources change.
+$(COMPOSE_CONFIG)/installed: $(COMPOSE_CONFIG_SOURCE)/main.go $(COMPOSE_CONFIG_SOURCE)/go.mod $(COMPOSE_CONFIG_SOURCE)/go.sum
+	@command -v go >/dev/null || { echo "make: Go 1.26.7+ is required to build $(COMPOSE_CONFIG_SOURCE): go.dev/dl"; exit 1; }
+	@mkdir -p $(COMPOSE_CONFIG) && rm -f $@
+	cd $(COMPOSE_CONFIG_SOURCE) && CGO_ENABLED=0 GOTOOLCHAIN=local go build -trimpath -buildvcs=false \
+		-o $(CURDIR)/$(COMPOSE_CONFIG)/compose-config.partial .
+	@mv $(COMPOSE_CONFIG)/compose-config.partial $(COMPOSE_CONFIG)/compose-config && touch $@
 
 # The official AsyncAPI parser that checks docs/asyncapi.yaml (tests/contract), pinned with
 # its dependencies by the lock file beside its package.json; installed again when they change.

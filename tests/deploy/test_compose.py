@@ -1,4 +1,6 @@
-"""docker-compose.yml cannot run here; it must at least agree with the code it deploys."""
+"""docker-compose.yml cannot run here (no Docker engine); resolved by Compose's own loader,
+with and without the `simulator` profile, it must agree with the code it deploys, and the one
+Dockerfile it builds every image from with the workspace."""
 
 from __future__ import annotations
 
@@ -7,112 +9,271 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from enrich_service.settings import Settings as EnrichSettings
 from ingest_service.settings import Settings as IngestSettings
 from okta_simulator.settings import Settings as SimulatorSettings
-from pydantic import AliasChoices
+from onboarding_ops.settings import Settings as OpsSettings
 from pydantic_settings import BaseSettings
 from query_service.settings import Settings as QuerySettings
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES: dict[str, tuple[type[BaseSettings], str]] = {
-    "ingest-service": (IngestSettings, "ingest_port"),
-    "enrich-service": (EnrichSettings, "enrich_port"),
-    "query-service": (QuerySettings, "query_port"),
-    "okta-simulator": (SimulatorSettings, "port"),
+from tests.deploy.compose_support import (
+    DOCKERFILE,
+    ROOT,
+    dockerignore_lines,
+    environment_variables,
+    ignored,
+    load,
+    pinned,
+    read_dockerfile,
+    run_tool,
+    settings_in,
+    settings_variables,
+)
+from tests.repo.workspace import workspace_packages
+
+# Each service we build: its settings, the field of the port it serves (None: a one-shot
+# job), and the workspace package its image runs.
+SERVICES: dict[str, tuple[type[BaseSettings], str | None, str]] = {
+    "ingest-service": (IngestSettings, "ingest_port", "ingest-service"),
+    "enrich-service": (EnrichSettings, "enrich_port", "enrich-service"),
+    "query-service": (QuerySettings, "query_port", "query-service"),
+    "okta-simulator": (SimulatorSettings, "port", "okta-simulator"),
+    "topics": (OpsSettings, None, "onboarding-ops"),
+}
+# The settings also read from the file `<NAME>_FILE` names (Docker or Kubernetes secrets).
+FILE_SECRETS = {
+    "API_KEY",
+    "WEBHOOK_SECRET",
+    "READ_API_KEY",
+    "PII_HASH_KEY",
+    "OKTA_API_TOKEN",
+    "KAFKA_SASL_PASSWORD",
+    "MONGODB_URL",
+}
+# What an operator sets for production against a real Okta org (the file's header).
+PRODUCTION = {
+    "PII_HASH_KEY": "an-operator-key",
+    "READ_API_KEY": "a-read-key",
+    "API_KEY": "an-ingest-key",
+    "OKTA_ORG_URL": "https://example.okta.com",
+    "OKTA_API_TOKEN": "00a-real-token",
+}
+PROJECTS = {
+    "production": lambda: load(**PRODUCTION),
+    "simulator": lambda: load("simulator", ENVIRONMENT="development"),
 }
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+@pytest.fixture(params=sorted(PROJECTS))
+def project(request: pytest.FixtureRequest) -> dict[str, Any]:
+    loaded: dict[str, Any] = PROJECTS[request.param]()
     return loaded
 
 
-def _env_names(service: dict[str, Any]) -> set[str]:
-    return set(service.get("environment", {}))
+def ours(services: dict[str, Any]) -> list[str]:
+    """The services we build, of those a project runs."""
+    return sorted(set(SERVICES) & set(services))
 
 
-def _variable(settings_cls: type[BaseSettings], field: str) -> list[str]:
-    """The environment variable names pydantic-settings reads for one field."""
-    alias = settings_cls.model_fields[field].validation_alias
-    if isinstance(alias, AliasChoices):
-        return [str(choice) for choice in alias.choices]
-    prefix = str(settings_cls.model_config.get("env_prefix", ""))
-    return [(prefix + field).upper()]
+def test_the_simulator_runs_only_in_its_profile() -> None:
+    production, simulator = load(**PRODUCTION)["services"], load("simulator")["services"]
+
+    assert set(simulator) - set(production) == {"okta-simulator"}
+    assert simulator["okta-simulator"]["profiles"] == ["simulator"]
+    assert [name for name, s in simulator.items() if s.get("profiles")] == ["okta-simulator"]
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_every_variable_is_a_setting_of_that_service(compose: dict[str, Any], name: str) -> None:
-    settings_cls, _ = SERVICES[name]
-    known = {name for field in settings_cls.model_fields for name in _variable(settings_cls, field)}
-
-    unknown = _env_names(compose["services"][name]) - known
-
-    assert unknown == set()
+def test_nothing_depends_on_the_simulator() -> None:
+    for name, service in load("simulator")["services"].items():
+        assert "okta-simulator" not in service.get("depends_on", {}), name
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_published_port_is_the_service_default(compose: dict[str, Any], name: str) -> None:
-    settings_cls, port_field = SERVICES[name]
-    default = settings_cls.model_fields[port_field].default
-    service = compose["services"][name]
+def test_every_variable_is_a_setting_of_that_service(project: dict[str, Any]) -> None:
+    for name in ours(project["services"]):
+        known = settings_variables(SERVICES[name][0])
+        from_files = {f"{variable}_FILE" for variable in known & FILE_SECRETS}
 
-    assert service["ports"] == [f"{default}:{default}"]
-    assert str(service["environment"][_variable(settings_cls, port_field)[0]]) == str(default)
+        unknown = {
+            variable
+            for variable in project["services"][name].get("environment", {})
+            if variable not in known | from_files and not variable.startswith("OTEL_")
+        }
+
+        assert unknown == set(), name
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
-def test_images_build_from_a_dockerfile_in_the_service_folder(
-    compose: dict[str, Any], name: str
+def test_published_port_is_the_service_default_and_its_healthcheck_asks_it(
+    project: dict[str, Any],
 ) -> None:
-    build = compose["services"][name]["build"]
+    for name in ours(project["services"]):
+        settings_cls, port_field, _ = SERVICES[name]
+        service = project["services"][name]
+        if port_field is None:
+            assert "ports" not in service, name
+            assert "healthcheck" not in service, name
+            continue
+        default = settings_cls.model_fields[port_field].default
+        variable = environment_variables(settings_cls, port_field)[0]
 
-    assert build["context"] == "."
-    assert (ROOT / build["dockerfile"]).is_file()
-    assert "healthcheck" in compose["services"][name]
+        assert [(p["target"], p["published"]) for p in service["ports"]] == [
+            (default, str(default))
+        ]
+        assert service["environment"][variable] == str(default)
+        probe = " ".join(service["healthcheck"]["test"])
+        assert re.search(rf"http://127\.0\.0\.1:{default}/v1/(healthz|readyz)\b", probe), name
 
 
-def test_services_wait_for_healthy_dependencies(compose: dict[str, Any]) -> None:
-    services = compose["services"]
+def test_long_running_services_restart_and_the_one_shot_job_does_not() -> None:
+    services = load("simulator")["services"]
+    one_shot = {
+        dependency
+        for service in services.values()
+        for dependency, wait in service.get("depends_on", {}).items()
+        if wait["condition"] == "service_completed_successfully"
+    }
+
+    assert one_shot == {"topics"}
+    for name, service in services.items():
+        expected = {"no"} if name in one_shot else {"always", "unless-stopped", "on-failure"}
+        assert service.get("restart") in expected, name
+
+
+def test_services_wait_for_healthy_dependencies(project: dict[str, Any]) -> None:
+    services = project["services"]
     for name in ("ingest-service", "enrich-service", "query-service"):
-        env = services[name]["environment"]
-        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-        for dependency, condition in services[name]["depends_on"].items():
+        assert services[name]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        for dependency, wait in services[name]["depends_on"].items():
             expected = (
                 "service_completed_successfully" if dependency == "topics" else "service_healthy"
             )
-            assert condition["condition"] == expected
+            assert (wait["condition"], wait["required"]) == (expected, True), name
+            assert dependency == "topics" or "healthcheck" in services[dependency]
     assert services["query-service"]["environment"]["MONGODB_URL"].startswith("mongodb://mongo:")
-    # The simulator runs only in the demo profile; enrich waits for it only when it runs.
-    assert services["okta-simulator"]["profiles"] == ["demo"]
-    assert services["enrich-service"]["depends_on"]["okta-simulator"]["required"] is False
 
 
-def _default(value: str) -> str:
-    """What compose puts in for `${NAME:-default}` when NAME is unset."""
-    match = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
-    return match.group(1) if match else value
+def test_production_needs_only_the_okta_variables_beside_the_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = load(**PRODUCTION)["services"]
+
+    for name in ours(services):
+        settings = settings_in(SERVICES[name][0], services[name]["environment"], monkeypatch)
+        assert getattr(settings, "environment", "production") == "production", name
+    for missing in ("OKTA_ORG_URL", "OKTA_API_TOKEN"):
+        without = {k: v for k, v in PRODUCTION.items() if k != missing}
+        env = load(**without)["services"]["enrich-service"]["environment"]
+        with pytest.raises(ValueError, match=missing):
+            settings_in(EnrichSettings, env, monkeypatch)
 
 
-def test_production_compose_never_enriches_from_the_simulator(compose: dict[str, Any]) -> None:
-    env = compose["services"]["enrich-service"]["environment"]
-    defaults = {
-        "environment": _default(compose["x-service-env"]["ENVIRONMENT"]),
-        "okta_org_url": _default(env["OKTA_ORG_URL"]),
-        "okta_api_token": _default(env["OKTA_API_TOKEN"]),
-        "pii_hash_key": "set-by-the-operator",
-    }
-    assert defaults["environment"] == "production"
+def test_the_simulator_profile_runs_the_stack_in_development_on_the_simulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = load("simulator", ENVIRONMENT="development")["services"]
+    simulator = settings_in(
+        SimulatorSettings, services["okta-simulator"]["environment"], monkeypatch
+    )
+
+    for name in ours(services):
+        settings = settings_in(SERVICES[name][0], services[name]["environment"], monkeypatch)
+        assert getattr(settings, "environment", "development") == "development", name
+    enrich = services["enrich-service"]["environment"]
+    assert enrich["OKTA_ORG_URL"] == f"http://okta-simulator:{simulator.port}"
+    assert enrich["OKTA_API_TOKEN"] == simulator.api_token.get_secret_value()
+
+
+def test_the_simulator_without_development_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = load("simulator", PII_HASH_KEY="k")["services"]["enrich-service"]["environment"]
+
+    assert env["ENVIRONMENT"] == "production"
     with pytest.raises(ValueError, match="OKTA_ORG_URL"):
-        EnrichSettings(**defaults)
+        settings_in(EnrichSettings, env, monkeypatch)
 
 
-def test_kafka_image_is_the_version_pinned_for_local_runs(compose: dict[str, Any]) -> None:
+def test_every_build_is_the_one_dockerfile_with_its_package(project: dict[str, Any]) -> None:
+    for name, service in project["services"].items():
+        if "build" not in service:
+            assert "image" in service, name
+            continue
+        assert service["build"] == {
+            "context": str(ROOT),
+            "dockerfile": "Dockerfile",
+            "args": {"PACKAGE": SERVICES[name][2]},
+        }, name
+    folders = [ROOT, *(package.folder for package in workspace_packages())]
+    assert [path for folder in folders for path in folder.glob("Dockerfile*")] == [DOCKERFILE]
+
+
+def test_the_packages_built_are_workspace_packages_with_a_console_script_of_their_name() -> None:
+    packages = {package.name: package for package in workspace_packages()}
+    built = {
+        args["PACKAGE"]
+        for s in load("simulator")["services"].values()
+        if (args := s.get("build", {}).get("args"))
+    }
+
+    assert built == {package for _, _, package in SERVICES.values()}
+    for name in built:
+        assert name in packages, name
+        assert name in packages[name].scripts, f"{name} has no console script of its name"
+
+
+def test_the_dockerfile_copies_every_workspace_pyproject_and_ignores_none_of_the_sources() -> None:
+    dockerfile, ignore = read_dockerfile(), dockerignore_lines()
+    members = [p.folder.relative_to(ROOT).as_posix() for p in workspace_packages()]
+
+    assert {f"{member}/pyproject.toml" for member in members} <= set(dockerfile.copied)
+    for member in members:
+        for needed in ("pyproject.toml", "src/x/__init__.py", "README.md"):
+            assert not ignored(f"{member}/{needed}", ignore), f"{member}/{needed}"
+    assert not ignored("uv.lock", ignore)
+    for heavy in (
+        ".data/tools/kafka/x.jar",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "ingest-service/tests/test_x.py",
+        "enrich-service/src/enrich_service/__pycache__/x.pyc",
+    ):
+        assert ignored(heavy, ignore), heavy
+
+
+def test_every_image_is_pinned_to_an_exact_version() -> None:
+    compose_images = [s["image"] for s in load("simulator")["services"].values() if "image" in s]
+    images = compose_images + read_dockerfile().images()
+
+    assert len(images) >= 4
+    for image in images:
+        pinned(image)
+
+
+def test_the_dockerfile_python_is_the_workspace_python_and_uv_the_makefile_uv() -> None:
+    images = dict(pinned(image) for image in read_dockerfile().images())
+    requires = re.search(r'requires-python = ">=(\d+\.\d+)"', (ROOT / "pyproject.toml").read_text())
+    uv = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert requires is not None
+    assert uv is not None
+
+    assert images["python"].rsplit(".", 1)[0] == requires.group(1)
+    assert images["ghcr.io/astral-sh/uv"] == uv.group(1)
+
+
+def test_kafka_image_is_the_version_pinned_for_local_runs() -> None:
     pom = (ROOT / "deploy/kafka/pom.xml").read_text()
     match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
     assert match is not None
 
-    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{match.group(1)}"
-    assert compose["services"]["mongo"]["image"].startswith("mongo:")
+    assert load()["services"]["kafka"]["image"] == f"apache/kafka:{match.group(1)}"
+
+
+def test_the_loader_refuses_what_compose_refuses(tmp_path: Path) -> None:
+    broken = tmp_path / "compose.yml"
+    broken.write_text(
+        "services:\n"
+        "  a:\n    image: busybox:1.37.0\n    environment: { KEY: '${KEY:?set KEY}' }\n"
+        "    depends_on: [b]\n"
+    )
+
+    done = run_tool(broken, (), {})
+
+    assert done.returncode == 1
+    assert "set KEY" in done.stderr
