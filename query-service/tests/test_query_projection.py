@@ -33,7 +33,8 @@ async def user_titled(
 
 
 async def stored(settings: Settings, employee_id: str) -> list[dict[str, Any]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_url.get_secret_value())
+    url = settings.mongodb_url.get_secret_value()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     try:
         return await client.get_default_database()["users"].find({"_id": employee_id}).to_list()
     finally:
