@@ -21,8 +21,11 @@ import struct
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+from onboarding_devstack.kafka_security import LISTENER as SECURED
+from onboarding_devstack.kafka_security import SecuredListener
 from onboarding_devstack.processes import Managed, StartError, start, stop, wait_for_port
 
 HOST = "127.0.0.1"
@@ -102,14 +105,21 @@ def new_cluster_id() -> str:
             return text
 
 
-def _properties(data_dir: Path, port: int, controller_port: int) -> str:
+def _properties(
+    data_dir: Path, port: int, controller_port: int, secured: SecuredListener | None = None
+) -> str:
+    listeners = f"PLAINTEXT://{HOST}:{port}"
+    protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if secured is not None:
+        listeners += f",{SECURED}://{HOST}:{secured.port}"
+        protocols += f",{SECURED}:SASL_SSL"
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{HOST}:{controller_port}",
-        "listeners": f"PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{port}",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listeners": f"{listeners},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": listeners,
+        "listener.security.protocol.map": protocols,
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(data_dir / "kraft"),
@@ -127,6 +137,7 @@ def _properties(data_dir: Path, port: int, controller_port: int) -> str:
         "group.initial.rebalance.delay.ms": "0",
         "num.network.threads": "2",
         "num.io.threads": "4",
+        **(secured.broker_properties() if secured is not None else {}),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -170,15 +181,18 @@ def start_kafka(
     *,
     timeout: float = 60.0,
     full_jit: bool = False,
+    secured: SecuredListener | None = None,
 ) -> Managed:
-    """Start the broker (formatting `data_dir` the first time); return once it serves metadata."""
+    """Start the broker (formatting `data_dir` the first time); return once it serves metadata.
+    With `secured`, it also listens there with SASL_SSL (`kafka_security.py`)."""
     managed = launch_node(
         root,
         Managed(NAME, run_dir),
         data_dir,
-        _properties(data_dir, port, controller_port),
+        _properties(data_dir, port, controller_port, secured),
         cluster_id=new_cluster_id(),
         full_jit=full_jit,
+        format_arguments=secured.format_arguments() if secured is not None else (),
     )
     wait_serving(managed, port, timeout=timeout)
     return managed
@@ -192,6 +206,7 @@ def launch_node(
     *,
     cluster_id: str,
     full_jit: bool = False,
+    format_arguments: Sequence[str] = (),
 ) -> Managed:
     """Write `properties`, format `data_dir` (once, with `cluster_id`) and start the node in
     the background; `wait_serving` waits for it. Nodes of one cluster share the cluster id."""
@@ -213,7 +228,7 @@ def launch_node(
         (data_dir / "kraft").mkdir(parents=True, exist_ok=True)
         fmt = [*jvm, "kafka.tools.StorageTool", "format", "--ignore-formatted"]
         done = subprocess.run(
-            [*fmt, "--cluster-id", cluster_id, "--config", str(config)],
+            [*fmt, "--cluster-id", cluster_id, "--config", str(config), *format_arguments],
             capture_output=True,
             text=True,
             check=False,

@@ -6,6 +6,7 @@ tests pick free ports and a temporary folder, `make up` the contract's defaults 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ import httpx
 
 from onboarding_devstack.ferretdb import ensure_ferretdb, start_ferretdb, stop_ferretdb
 from onboarding_devstack.kafka import ensure_kafka, start_kafka, stop_kafka
+from onboarding_devstack.kafka_security import SecuredListener, secured_listener
 from onboarding_devstack.processes import Managed, StartError, free_port, start, stop
 
 SIMULATOR_TOKEN = "okta-simulator-token"
@@ -42,6 +44,9 @@ class StackConfig:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # The broker's JIT: fast start (tests, `make up`) or full (benchmarks), see kafka.py.
     kafka_full_jit: bool = False
+    # Set (`with_secured_kafka`): the broker also listens with SASL_SSL, and the services
+    # and `onboarding-ops` are given only that listener.
+    kafka_secured: SecuredListener | None = None
 
     @classmethod
     def on_free_ports(
@@ -103,8 +108,17 @@ class StackConfig:
             "ENRICH_PORT": str(self.enrich_port),
             "OKTA_SIM_PORT": str(self.okta_sim_port),
         }
+        if self.kafka_secured is not None:
+            env.update(self.kafka_secured.client_env())
         env.update(self.extra_env)
         return env
+
+
+def with_secured_kafka(cfg: StackConfig) -> StackConfig:
+    """`cfg` with a SASL_SSL listener on a free port: a certificate authority, the broker's
+    certificate and a SCRAM user, made under its data folder (`kafka_security.py`)."""
+    secured = secured_listener(cfg.data_dir / "kafka-tls", free_port())
+    return dataclasses.replace(cfg, kafka_secured=secured)
 
 
 def config_from_env(root: Path, env: Mapping[str, str] = os.environ) -> StackConfig:
@@ -148,6 +162,7 @@ def start_infra(cfg: StackConfig) -> list[str]:
             cfg.kafka_port,
             cfg.kafka_controller_port,
             full_jit=cfg.kafka_full_jit,
+            secured=cfg.kafka_secured,
         )
         started.append("kafka")
     if not managed(cfg, "ferretdb").running():

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from onboarding_runtime.kafka.connection import KafkaConnection
+from onboarding_runtime.kafka.connection import UNREACHABLE, KafkaConnection
 from onboarding_runtime.metrics import RECORDS_SKIPPED
 
 log = logging.getLogger(__name__)
@@ -157,9 +157,14 @@ class TopicFollower:
         while True:
             try:
                 return await asyncio.to_thread(self._start_points, consumer)
-            except (KafkaException, LookupError) as exc:
-                # The broker is away, or the topic not made yet (`onboarding-ops topics`).
-                log.warning("cannot follow %s yet: %s", self._topic, exc)
+            except KafkaException:
+                # The broker is away or refuses us: the access says which, once a minute.
+                consumer.poll(0)  # serves the error callbacks, where librdkafka says why
+                self._kafka.access.refused(UNREACHABLE)
+                await asyncio.sleep(1.0)
+            except LookupError:
+                # The topic is not made yet (`onboarding-ops topics`).
+                log.warning("cannot follow %s yet: no such topic", self._topic)
                 await asyncio.sleep(1.0)
 
     def _start_points(self, consumer: Consumer) -> dict[int, int]:

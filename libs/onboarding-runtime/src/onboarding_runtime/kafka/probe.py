@@ -24,6 +24,7 @@ async def broker_answers(client: Producer | AdminClient, access: KafkaAccess) ->
     try:
         await asyncio.to_thread(client.list_topics, timeout=PROBE_TIMEOUT_S)
     except KafkaException:
+        client.poll(0)  # serves the error callbacks: why it failed reaches `access`
         return False
     access.answered()
     return True
@@ -42,9 +43,13 @@ async def why_unreachable(kafka: KafkaConnection, timeout_s: float) -> str:
     config = kafka.librdkafka({"reconnect.backoff.max.ms": 1000})
     config["error_cb"] = errors
     client = AdminClient(config)
-    with contextlib.suppress(KafkaException):
-        await asyncio.to_thread(client.list_topics, timeout=timeout_s)
-    client.poll(0)  # serves the error callbacks still queued
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    # Until the brokers answer (then the caller's failure was passing), or say why not.
+    while not heard and asyncio.get_running_loop().time() < deadline:
+        with contextlib.suppress(KafkaException):
+            await asyncio.to_thread(client.list_topics, timeout=0.5)
+            break
+        client.poll(0)  # serves the error callbacks queued meanwhile
     refusals = [cause for cause in heard if cause != UNREACHABLE]
     return refusals[0] if refusals else UNREACHABLE
 
