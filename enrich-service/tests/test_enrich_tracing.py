@@ -26,7 +26,9 @@ async def test_the_enriched_record_goes_on_in_the_hr_records_trace(
     kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory, spans: InMemorySpanExporter
 ) -> None:
     employee, email = unique_person()
-    await sim.put_user(email, status="ACTIVE", groups=["Engineering"], app_links=["Slack"])
+    okta_user = await sim.put_user(
+        email, status="ACTIVE", groups=["Engineering"], app_links=["Slack"]
+    )
     since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
     async with enrich():
         await publish_hr(
@@ -49,8 +51,11 @@ async def test_the_enriched_record_goes_on_in_the_hr_records_trace(
     assert headers["traceparent"] == f"00-{TRACE_ID}-{publish.context.span_id:016x}-01"
     assert headers["correlation-id"] == TRACE_ID
 
-    everything = " ".join(f"{s.name} {dict(s.attributes or {})}" for s in ours)
+    everything = " ".join(f"{s.name} {dict(s.attributes or {})} {s.events}" for s in ours)
     assert email not in everything
     assert email.split("@")[0] not in everything
     assert employee not in everything
+    assert okta_user["id"] not in everything
+    groups = by_name["GET listUserGroups"].attributes or {}
+    assert groups["url.template"] == "/api/v1/users/{id}/groups"
     assert "?" not in str(by_name["GET listUsers"].attributes)

@@ -12,6 +12,7 @@ from enrich_service.okta import OktaClient, search_expression
 from enrich_service.okta_errors import OktaBadAnswer, OktaDown, OktaRefuses, UserVanished
 from enrich_service.okta_ratelimit import RateLimiter
 from onboarding_runtime.kafka import PermanentError
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 BASE = "https://acme.okta.example"
 USER = {"id": "00u1", "status": "ACTIVE", "profile": {"email": "a@example.com"}}
@@ -42,6 +43,45 @@ async def test_groups_follow_every_next_link_in_order() -> None:
 
     groups = await _client(httpx.MockTransport(handle)).groups("00u1")
     assert [g.profile.name for g in groups] == ["A", "B", "C"]
+
+
+async def test_no_span_of_an_okta_call_names_the_person(spans: InMemorySpanExporter) -> None:
+    okta_id, email = "00uZ9xQ4pLr7Tb2", "jane.doe@example.com"
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path, after = request.url.path, request.url.params.get("after")
+        if path == "/api/v1/users":
+            user = {"id": okta_id, "status": "ACTIVE", "profile": {"email": email}}
+            return httpx.Response(200, json=[user])
+        if path.endswith("/groups") and after is None:
+            link = f'<{BASE}/api/v1/users/{okta_id}/groups?after=g1&limit=1>; rel="next"'
+            return httpx.Response(200, json=[{"id": "g1", "profile": {"name": "A"}}],
+                                  headers={"Link": link})  # fmt: skip
+        return httpx.Response(200, json=[])
+
+    okta = _client(httpx.MockTransport(handle))
+    found = await okta.find_user_by_email(email)
+    assert found is not None
+    await okta.groups(found.id)
+    await okta.app_links(found.id)
+
+    calls = spans.get_finished_spans()
+    assert [span.name for span in calls] == [
+        "GET listUsers",
+        "GET listUserGroups",
+        "GET listUserGroups",
+        "GET listAppLinks",
+    ]
+    everything = str([(s.name, dict(s.attributes or {}), s.events, s.status) for s in calls])
+    for personal in (okta_id, email, email.split("@")[0]):
+        assert personal not in everything
+    assert [(s.attributes or {})["url.template"] for s in calls] == [
+        "/api/v1/users",
+        "/api/v1/users/{id}/groups",
+        "/api/v1/users/{id}/groups",
+        "/api/v1/users/{id}/appLinks",
+    ]
+    assert (calls[1].attributes or {})["url.full"] == f"{BASE}/api/v1/users/{{id}}/groups"
 
 
 async def test_a_next_link_to_another_host_is_refused() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -21,6 +21,7 @@ from onboarding_events import (
     kafka_headers,
 )
 from onboarding_runtime.kafka import EventProducer, KafkaConnection
+from onboarding_runtime.logging import JsonFormatter
 from prometheus_client import REGISTRY
 from query_support import Publisher, enriched_user
 
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 DEEP = b"[" * 50_000
 PARTITIONS = 6  # of both topics, as `onboarding-ops topics` makes them
+TRACE_ID = "5c3b1f0e9d8a47b6a1e2d3c4b5a69788"
 
 
 @pytest.fixture
@@ -49,6 +51,30 @@ def keys_in_one_partition(prefix: str, count: int) -> list[str]:
     wanted = partition_of(f"{prefix}-0".encode(), every, every)
     keys = (f"{prefix}-{n}" for n in range(10_000))
     return [k for k in keys if partition_of(k.encode(), every, every) == wanted][:count]
+
+
+class JsonLines(logging.Handler):
+    """Each line as the service writes it, formatted where it is logged (its context's
+    fields: trace id, topic, partition, offset)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.formatter = JsonFormatter("query-service")
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def skip_lines() -> Iterator[JsonLines]:
+    handler = JsonLines()
+    logger = logging.getLogger("onboarding_runtime.view.records")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
 
 
 def skipped(topic: str) -> float:
@@ -160,3 +186,27 @@ async def test_the_status_view_goes_past_malformed_hr_records(
     for written in bad:
         assert logged.count((written.partition, written.offset)) == 1
     assert counted == len(logged) >= 2
+
+
+async def test_a_skipped_record_is_logged_in_its_own_trace_not_its_batchs(
+    api: httpx.AsyncClient, producer: EventProducer, unique_name: str, skip_lines: JsonLines
+) -> None:
+    traceparent = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+    bad = await producer.publish(
+        USERS_ENRICHED_TOPIC,
+        key=unique_name,
+        value=DEEP,
+        headers=kafka_headers({"traceparent": traceparent, "correlation-id": TRACE_ID}),
+    )
+    place = (USERS_ENRICHED_TOPIC, bad.partition, bad.offset)
+
+    def logged() -> dict[str, object] | None:
+        for line in list(skip_lines.lines):
+            if (line["topic"], line["partition"], line["offset"]) == place:
+                return line
+        return None
+
+    line = await eventually(logged)
+
+    assert line["trace_id"] == line["correlation_id"] == TRACE_ID
+    assert "last_offset" not in line  # the record's place, not its batch's

@@ -147,9 +147,10 @@ class OktaClient:
         try:
             async with self._slots:
                 with tracing.span(f"GET {operation}", kind=tracing.SpanKind.CLIENT) as current:
-                    if current is not None:  # no query string: Okta's holds an email
+                    if current is not None:  # no query (an email) nor Okta user id (a person)
                         current.set_attribute("http.request.method", "GET")
-                        current.set_attribute("url.full", tracing.url_without_query(url))
+                        current.set_attribute("url.full", tracing.url_for_span(url))
+                        current.set_attribute("url.template", tracing.url_template(url))
                         current.set_attribute("okta.operation", operation)
                     response = await self._http.get(url)
                     if current is not None:

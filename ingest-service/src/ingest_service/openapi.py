@@ -128,7 +128,8 @@ WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _problem("Body over 64 KiB", "Request body is larger than 64 KiB"),
     415: _problem("Not JSON", "Content-Type must be application/json"),
     422: {
-        "description": "Invalid JSON or fields, with every reason",
+        "description": "Invalid JSON or fields, or a delivery id of the wrong length, with "
+        "every reason",
         "model": InvalidRequest,
         "content": {
             "application/json": {
@@ -147,7 +148,8 @@ WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     429: _problem("Over the rate limit", "Too many requests", retry=True),
     503: _problem(
-        "Kafka unavailable; nothing was accepted, retry after `Retry-After` seconds",
+        "Kafka did not acknowledge in time, or (for a delivery id) the deliveries accepted "
+        "are still loading; retry after `Retry-After` seconds",
         "Event store unavailable, retry later",
         retry=True,
     ),

@@ -6,12 +6,14 @@ import json
 import logging
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 import pytest
 from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime import tracing
-from onboarding_runtime.kafka import EventProducer, KafkaConnection, Record
+from onboarding_runtime.kafka import BrokerUnavailable, EventProducer, KafkaConnection, Record
+from onboarding_runtime.kafka.handling import logged_as
 from onboarding_runtime.logging import JsonFormatter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from runtime_kafka_support import make_topic, runner_for, running
@@ -22,6 +24,7 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_SPAN}-01"
 log = logging.getLogger("test.handler")
+RUNNER_LOGGER = "onboarding_runtime.kafka.attempts"
 
 
 class _Lines(logging.Handler):
@@ -38,14 +41,17 @@ class _Lines(logging.Handler):
 
 @pytest.fixture
 def lines() -> Iterator[_Lines]:
+    """What the handler and the runner (its attempts) log."""
     handler = _Lines()
-    logger = logging.getLogger("test.handler")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in ("test.handler", RUNNER_LOGGER)]
+    for logger in loggers:
+        logger.addHandler(handler)
+    logging.getLogger("test.handler").setLevel(logging.INFO)
     try:
         yield handler
     finally:
-        logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 async def _send(bootstrap: str, topic: str, headers: dict[str, str]) -> None:
@@ -142,6 +148,46 @@ async def test_each_record_of_a_batch_gets_a_span_in_its_own_trace(
     assert all(line["topic"] == topic and "offset" in line for line in lines.lines)
 
 
+async def test_a_batchs_lines_carry_its_slice_and_a_line_about_one_record_that_records_trace(
+    kafka_bootstrap: str, unique_name: str, lines: _Lines
+) -> None:
+    topic = await make_topic(kafka_bootstrap, unique_name)
+    attempts: list[list[int]] = []
+
+    async def batch(records: Sequence[Record]) -> None:
+        attempts.append([record.offset for record in records])
+        if len(attempts) == 1:
+            raise BrokerUnavailable()  # the runner logs that it retries the batch
+        for record in records:
+            with logged_as(record):
+                log.info("about one record")
+        log.info("about the batch")
+
+    await _send(kafka_bootstrap, topic, {"traceparent": TRACEPARENT})
+    await _send(kafka_bootstrap, topic, {})
+    async with running(runner_for(kafka_bootstrap, topic, unique_name, batch_handler=batch)):
+        await eventually(lambda: sum(map(len, attempts[1:])) == 2)
+
+    about: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for line in lines.lines:
+        about[str(line["message"])].append(line)
+    [retrying] = about["batch failed, retrying"]
+    first = attempts[0]
+    assert (retrying["topic"], retrying["partition"]) == (topic, 0)
+    assert (retrying["offset"], retrying["last_offset"]) == (first[0], first[-1])
+    assert "trace_id" not in retrying
+    batch_lines = about["about the batch"]
+    assert all("last_offset" in line and "trace_id" not in line for line in batch_lines)
+    records = sorted(about["about one record"], key=lambda line: int(str(line["offset"])))
+    assert [(line["topic"], line["partition"], line["offset"]) for line in records] == [
+        (topic, 0, 0),
+        (topic, 0, 1),
+    ]
+    assert records[0]["trace_id"] == records[0]["correlation_id"] == TRACE_ID
+    assert "trace_id" not in records[1]  # it came without a trace (tracing off: none made)
+    assert all("last_offset" not in line for line in records)
+
+
 @pytest.mark.parametrize(
     ("env", "on"),
     [
@@ -188,3 +234,14 @@ def test_a_scrubbed_span_loses_its_path_and_query(spans: InMemorySpanExporter) -
         "url.full": "https://okta/api/v1/users",
         "http.route": "/v1/users/{employee_id}",
     }
+
+
+def test_a_scrubbed_span_names_no_user_in_its_url(spans: InMemorySpanExporter) -> None:
+    with tracing.span("GET") as current:
+        assert current is not None
+        current.set_attribute("url.full", "https://okta/api/v1/users/00uAbC123/groups?after=x")
+    [ended] = spans.get_finished_spans()
+    assert dict(ended.attributes or {}) == {"url.full": "https://okta/api/v1/users/{id}/groups"}
+    assert tracing.url_template("https://okta/api/v1/users/00uAbC123/appLinks") == (
+        "/api/v1/users/{id}/appLinks"
+    )

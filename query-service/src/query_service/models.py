@@ -41,5 +41,11 @@ class UserStatus(BaseModel):
     error: str | None
 
 
+class Problem(BaseModel):
+    """Every refusal's body."""
+
+    detail: str
+
+
 def detail_example(detail: str) -> dict[str, object]:
     return {"application/json": {"example": {"detail": detail}}}

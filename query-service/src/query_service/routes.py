@@ -12,29 +12,21 @@ composition root hands in rather than looking them up per request.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from onboarding_events import EnrichedUser
 from onboarding_runtime.view import StatusView, UsersView
 from starlette.routing import Route
 
 from query_service.auth import READ_SECURITY, ReadKeyCheck
-from query_service.models import UserStatus, detail_example
-
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {
-        "description": "Missing or wrong read API key",
-        "content": detail_example("Missing or invalid read API key"),
-    },
-    503: {
-        "description": "The database is unavailable; retry after `Retry-After` seconds",
-        "content": detail_example("Database unavailable"),
-    },
-}
-
-IfNoneMatch = Annotated[str | None, Header(description="An `ETag` seen before")]
+from query_service.models import UserStatus
+from query_service.openapi import (
+    CACHING,
+    COMMON_RESPONSES,
+    EMPLOYEE_ID,
+    IF_NONE_MATCH,
+    NOT_FOUND,
+)
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -87,22 +79,20 @@ def users_router(
         description="Exactly the contract's keys. Send the `ETag` back in `If-None-Match` to "
         "get `304` while the user is unchanged.",
         responses={
-            200: {
-                "headers": {
-                    "ETag": {
-                        "description": "Changes when the user does",
-                        "schema": {"type": "string"},
-                    }
-                }
+            200: {"headers": CACHING},
+            304: {
+                "description": "Unchanged since the `ETag` given in `If-None-Match`; no body",
+                "headers": CACHING,
             },
-            304: {"description": "Unchanged since the `ETag` given in `If-None-Match`"},
-            404: {"description": "Not enriched (yet)", "content": detail_example("User not found")},
+            404: {"description": "Not enriched (yet), or erased", **NOT_FOUND},
             **COMMON_RESPONSES,
         },
+        openapi_extra={"parameters": [EMPLOYEE_ID, IF_NONE_MATCH]},
     )
-    async def get_user(employee_id: str, if_none_match: IfNoneMatch = None) -> Response:
+    async def get_user(request: Request) -> Response:
         # Reached only without `user_read_route` in front (which answers the same).
-        return await read_user(users, employee_id, if_none_match)
+        employee_id: str = request.path_params["employee_id"]
+        return await read_user(users, employee_id, request.headers.get("if-none-match"))
 
     @router.get(
         "/v1/users/{employee_id}/status",
@@ -111,12 +101,13 @@ def users_router(
         description="`pending` once accepted, `completed` once enriched, `failed` with the "
         "dead-letter reason in `error`. A newer HR event (or a replay) makes it `pending` again.",
         responses={
-            404: {"description": "Never seen", "content": detail_example("User not found")},
+            404: {"description": "Never seen, or erased", **NOT_FOUND},
             **COMMON_RESPONSES,
         },
+        openapi_extra={"parameters": [EMPLOYEE_ID]},
     )
-    async def get_user_status(employee_id: str) -> JSONResponse:
-        found = await status.get(employee_id)
+    async def get_user_status(request: Request) -> JSONResponse:
+        found = await status.get(request.path_params["employee_id"])
         if found is None:
             raise HTTPException(status_code=404, detail="User not found")
         return JSONResponse(found)

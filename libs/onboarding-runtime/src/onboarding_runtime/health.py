@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from pydantic import BaseModel, Field
 
 from onboarding_runtime.metrics import forget_gone_workers, multiproc_dir
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # Why something is down, by name (e.g. `Supervisor.causes`): short texts of our own.
 Causes = Callable[[], Mapping[str, str]]
+
+
+class Alive(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+
+
+class NotReady(BaseModel):
+    status: Literal["unavailable"] = "unavailable"
+    down: list[str] = Field(description="The readiness checks that failed, by name")
+    causes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why a background task stopped, by task name; only when one did",
+    )
 
 
 def health_router(
@@ -32,18 +51,20 @@ def health_router(
     router = APIRouter(tags=["operations"])
     registry = _registry()
 
-    @router.get("/v1/healthz", summary="The process is alive")
+    @router.get("/v1/healthz", summary="The process is alive", response_model=Alive)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @router.get(
         "/v1/readyz",
         summary="Its Kafka and database connections work",
+        response_model=Ready,
         responses={
             503: {
+                "model": NotReady,
                 "description": "Something it depends on is down, named in `down`; a background "
                 "task that stopped is named in `causes` with why (e.g. `consumer stopped: "
-                "RecursionError`)"
+                "RecursionError`)",
             }
         },
     )
@@ -59,7 +80,17 @@ def health_router(
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text exposition format",
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def metrics() -> Response:
         if (directory := multiproc_dir()) is not None:
             forget_gone_workers(directory)

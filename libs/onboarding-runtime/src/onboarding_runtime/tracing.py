@@ -10,13 +10,14 @@ answers, and `span()` hands back one shared `nullcontext` (no allocation per cal
 
 FastAPI's own telemetry (0.165+) makes the server span of every request it routes, on the
 provider installed here; the webhook's fast path, which bypasses FastAPI, makes its own.
-Every processor is wrapped in `Scrubbed`, which drops `url.path` and `url.query` and cuts
-the query off `url.full` whoever set them: a path or a query may name a person.
+Every processor is wrapped in `Scrubbed`, which drops `url.path` and `url.query`, cuts the
+query off `url.full` and puts `{id}` in place of the segment after `/users/` in it, whoever
+set them: a path or a query may name a person.
 
 Context travels between services in the Kafka `traceparent` header (W3C trace context),
 with `correlation-id` (the trace id) beside it: `trace_headers()` writes them for the span
 or record being handled. Span names and attributes never hold personal data: no emails,
-no employee ids, no query strings (`url_without_query`).
+no employee ids or Okta user ids, no query strings (`url_for_span`, `url_template`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import re
 from collections.abc import MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
@@ -51,10 +53,15 @@ __all__ = [
     "trace_headers",
     "trace_id_of",
     "traceparent_of",
+    "url_for_span",
+    "url_template",
     "url_without_query",
 ]
 
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+# The segment after `/users/` names a person: an Okta user id (`/api/v1/users/00u.../groups`),
+# an employee id (`/v1/users/12345`).
+_PERSON = re.compile(r"(/users/)[^/]+")
 _PROPAGATOR = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("onboarding")
 _NO_SPAN: AbstractContextManager[None] = contextlib.nullcontext()
@@ -182,8 +189,19 @@ def trace_headers() -> dict[str, str]:
 
 
 def url_without_query(url: str) -> str:
-    """An URL fit for a span: its query (Okta's carries an email) and fragment cut off."""
+    """`url` with its query (Okta's carries an email) and fragment cut off."""
     return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def url_for_span(url: str) -> str:
+    """An URL fit for `url.full`: without its query and fragment, and `{id}` in place of the
+    segment after `/users/` (`https://okta/api/v1/users/{id}/groups`)."""
+    return _PERSON.sub(r"\1{id}", url_without_query(url))
+
+
+def url_template(url: str) -> str:
+    """`url.template`: the path of `url_for_span(url)` (`/api/v1/users/{id}/groups`)."""
+    return urlsplit(url_for_span(url)).path
 
 
 # Attributes that may hold personal data, dropped from every span (`http.route` stays).
@@ -192,7 +210,7 @@ _DROPPED = frozenset({"url.path", "url.query"})
 
 class Scrubbed(SpanProcessor):
     """A span processor handing `inner` each ended span without `_DROPPED` attributes and
-    with `url.full` cut at its query."""
+    with `url.full` as `url_for_span` makes it."""
 
     def __init__(self, inner: SpanProcessor) -> None:
         self._inner = inner
@@ -202,12 +220,14 @@ class Scrubbed(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         attributes = span.attributes or {}
-        if _DROPPED.isdisjoint(attributes) and "?" not in str(attributes.get("url.full", "")):
+        full = attributes.get("url.full")
+        scrubbed = url_for_span(full) if isinstance(full, str) else full
+        if _DROPPED.isdisjoint(attributes) and scrubbed == full:
             self._inner.on_end(span)
             return
         kept = {k: v for k, v in attributes.items() if k not in _DROPPED}
-        if isinstance(kept.get("url.full"), str):
-            kept["url.full"] = url_without_query(str(kept["url.full"]))
+        if scrubbed is not None:
+            kept["url.full"] = scrubbed
         self._inner.on_end(
             ReadableSpan(
                 name=span.name,

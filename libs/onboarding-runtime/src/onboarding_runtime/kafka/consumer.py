@@ -13,7 +13,8 @@ trace id, topic, partition and offset are on every log line, and (tracing on) it
 continues the trace of its `traceparent` header (`handling.py`).
 
 A batch handler (one call per partition slice of a poll, e.g. a bulk write) keeps the
-simpler poll-handle-commit cycle: retried until it succeeds.
+simpler poll-handle-commit cycle: retried until it succeeds. Its lines carry the slice, and
+a line about one of its records that record's trace (`handling.py` says the rule).
 
 A rebalance never lets two members act on one key. Before a partition goes: its running
 attempts get `shutdown_grace_s` to finish and are then cancelled, `settle` waits for what
@@ -43,7 +44,7 @@ from opentelemetry.trace import StatusCode
 from onboarding_runtime.kafka.attempts import Attempts, Outcome
 from onboarding_runtime.kafka.breaker import CircuitBreaker
 from onboarding_runtime.kafka.connection import UNREACHABLE, KafkaConnection
-from onboarding_runtime.kafka.handling import handling, handling_batches
+from onboarding_runtime.kafka.handling import batch_logged, handling, handling_batches
 from onboarding_runtime.kafka.lanes import (
     RECORDS_SUPERSEDED,
     Lane,
@@ -334,10 +335,7 @@ class ConsumerRunner:
                 if self._revoking.is_set() or not batches:
                     continue
                 done = await asyncio.gather(
-                    *(
-                        self._attempts.forever(records, traced, abandon=self._revoking)
-                        for records in batches.values()
-                    )
+                    *(self._batch_attempts(records, traced) for records in batches.values())
                 )
                 if not all(done):
                     if self._stopping.is_set():
@@ -345,6 +343,11 @@ class ConsumerRunner:
                     continue  # cut short by a revocation: not committed, read again
                 offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
                 await self._commit_offsets(consumer, offsets)
+
+    async def _batch_attempts(self, records: Sequence[Record], handler: BatchHandler) -> bool:
+        # The slice on every line of its attempts, the runner's own ones too (`handling.py`).
+        with batch_logged(records):
+            return await self._attempts.forever(records, handler, abandon=self._revoking)
 
     async def _commit_offsets(
         self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]

@@ -5,8 +5,15 @@ topic, partition and offset; the trace id is the correlation id too. With tracin
 handling is a consumer span continuing the record's trace, so the handler's spans (calls
 out, the publish) and the `traceparent` it publishes (`tracing.trace_headers`) are in it.
 
-A batch (one handler call per partition slice) is logged with its first and last offsets;
-with tracing on, each record gets its own span (the batch's times) in its own trace.
+A batch (one handler call per partition slice) holds records of many traces. The rule:
+a line about one record of it is logged within `logged_as(record)` and so carries that
+record's trace id, topic, partition and offset, as if it were handled alone (the projector's
+skip of an unreadable record does); a line about the batch (the handler's own, the runner's
+"batch failed, retrying") carries the slice (`batch_logged`): topic, partition, its first
+`offset` and `last_offset`, and no trace id, since none is the batch's (a list of them would
+make a line of tens of kilobytes for a batch of a thousand). With tracing on, each record
+gets a span per attempt of its batch (that attempt's times and failure) in its own trace, so
+a record's trace leads to its offset and the offset to the batch's lines.
 """
 
 from __future__ import annotations
@@ -39,55 +46,75 @@ def _attributes(record: Record, consumer: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def handling(record: Record, consumer: str) -> Iterator[Span | None]:
-    """The log context of `record` and (tracing on) its span, for the time it is handled."""
-    traceparent = tracing.traceparent_of(record.headers)
+def logged_as(record: Record) -> Iterator[dict[str, Any]]:
+    """Every line logged within carries `record`'s trace id (from its `traceparent`; also
+    the correlation id), topic, partition and offset. Gives the fields, which a caller may
+    complete (`handling`, when the record's trace starts with its span)."""
     fields: dict[str, Any] = {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
     }
-    trace_id = tracing.trace_id_of(traceparent)
+    trace_id = tracing.trace_id_of(tracing.traceparent_of(record.headers))
     if trace_id is not None:
         fields["trace_id"] = trace_id
-    tokens = (
-        log_context.record_fields.set(fields),
-        log_context.correlation_id.set(trace_id),
-        tracing.current_traceparent.set(traceparent if trace_id is not None else None),
-    )
+    tokens = (log_context.record_fields.set(fields), log_context.correlation_id.set(trace_id))
     try:
-        if not tracing.enabled():
-            yield None
-            return
-        with _tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=tracing.continued(traceparent),
-            kind=SpanKind.CONSUMER,
-            attributes=_attributes(record, consumer),
-        ) as current:
-            if trace_id is None:  # no trace came with it: the new one is its log's
-                fields["trace_id"] = f"{current.get_span_context().trace_id:032x}"
-                log_context.correlation_id.set(fields["trace_id"])
-            yield current
+        yield fields
     finally:
         log_context.record_fields.reset(tokens[0])
         log_context.correlation_id.reset(tokens[1])
-        tracing.current_traceparent.reset(tokens[2])
+
+
+@contextlib.contextmanager
+def handling(record: Record, consumer: str) -> Iterator[Span | None]:
+    """The log context of `record` and (tracing on) its span, for the time it is handled."""
+    traceparent = tracing.traceparent_of(record.headers)
+    with logged_as(record) as fields:
+        token = tracing.current_traceparent.set(traceparent if "trace_id" in fields else None)
+        try:
+            if not tracing.enabled():
+                yield None
+                return
+            with _tracer.start_as_current_span(
+                f"{record.topic} process",
+                context=tracing.continued(traceparent),
+                kind=SpanKind.CONSUMER,
+                attributes=_attributes(record, consumer),
+            ) as current:
+                if "trace_id" not in fields:  # no trace came with it: the new one is its log's
+                    fields["trace_id"] = f"{current.get_span_context().trace_id:032x}"
+                    log_context.correlation_id.set(fields["trace_id"])
+                yield current
+        finally:
+            tracing.current_traceparent.reset(token)
+
+
+@contextlib.contextmanager
+def batch_logged(records: Sequence[Record]) -> Iterator[None]:
+    """Every line logged within carries the slice: topic, partition, first `offset` and
+    `last_offset` (the module's docstring says why no trace id)."""
+    first = records[0]
+    token = log_context.record_fields.set(
+        {
+            "topic": first.topic,
+            "partition": first.partition,
+            "offset": first.offset,
+            "last_offset": records[-1].offset,
+        }
+    )
+    try:
+        yield
+    finally:
+        log_context.record_fields.reset(token)
 
 
 def handling_batches(
     handler: Callable[[Sequence[Record]], Awaitable[None]], consumer: str
 ) -> Callable[[Sequence[Record]], Awaitable[None]]:
+    """`handler`, and (tracing on) after each attempt a span per record of the batch."""
+
     async def handle(records: Sequence[Record]) -> None:
-        first = records[0]
-        token = log_context.record_fields.set(
-            {
-                "topic": first.topic,
-                "partition": first.partition,
-                "offset": first.offset,
-                "last_offset": records[-1].offset,
-            }
-        )
         started = time.time_ns()
         failure: BaseException | None = None
         try:
@@ -96,7 +123,6 @@ def handling_batches(
             failure = exc
             raise
         finally:
-            log_context.record_fields.reset(token)
             if tracing.enabled():
                 _record_spans(records, consumer, started, time.time_ns(), failure)
 

@@ -5,9 +5,10 @@ a field, extension or header of the wrong type, a time out of range), it becomes
 or it is skipped. The projector has no dead-letter topic, so a record it could neither
 decode nor drop would stall every later employee of its partition until an operator came.
 A skipped record is counted (`onboarding_records_skipped_total`, consumer `view`) and
-logged once by its place (topic, partition, offset), never by its content. `slice_of`
-guards every decoder, so a new one cannot stall the projector either; each decoder here is
-guarded too, for callers that use it alone (the rebuild tool).
+logged once by its place (topic, partition, offset) and its trace id, never by its content
+(a line about one record of a batch: `kafka/handling.py`). `slice_of` guards every decoder,
+so a new one cannot stall the projector either; each decoder here is guarded too, for
+callers that use it alone (the rebuild tool).
 
 HR events are read leniently (envelope only): an HR event that enrich dead-lettered as
 invalid still has a status to show. What a decoder does read must have its type: an event
@@ -36,6 +37,7 @@ from onboarding_runtime.kafka.dead_letter import (
     LAST_FAILURE,
     SOURCE,
 )
+from onboarding_runtime.kafka.handling import logged_as
 from onboarding_runtime.metrics import RECORDS_SKIPPED
 from onboarding_runtime.view.versions import version_of
 from onboarding_runtime.view.writer import Change, Delete, Put, Slice
@@ -82,11 +84,10 @@ def _reason(exc: Exception) -> str:
 
 def _skip(record: Record, reason: str) -> None:
     RECORDS_SKIPPED.labels(CONSUMER, record.topic, reason).inc()
-    log.error(
-        "record skipped: %s",
-        reason,
-        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
-    )
+    with logged_as(record):  # its trace id and place, not its batch's
+        # The place as extras too, for a handler without our formatters (pytest's `caplog`).
+        extra = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+        log.error("record skipped: %s", reason, extra=extra)
 
 
 def total(decode: Decoder) -> Decoder:
