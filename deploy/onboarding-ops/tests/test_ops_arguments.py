@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from onboarding_ops.arguments import parse_since
@@ -130,3 +131,33 @@ def test_a_min_insync_that_no_write_could_reach_exits_2_before_any_io(
     assert result.exit_code == 2
     assert f"error: invalid settings: {reason}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_production_refuses_topics_with_one_replica_before_any_io(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("PII_HASH_KEY", "a-production-key")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")  # reaching it would exit 1
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "1")
+
+    result = CliRunner().invoke(app, ["topics"])
+
+    assert result.exit_code == 2
+    assert "KAFKA_REPLICATION_FACTOR is 1 in production" in result.output
+    monkeypatch.setenv("KAFKA_REPLICATION_FACTOR", "3")
+    monkeypatch.setenv("KAFKA_MIN_INSYNC_REPLICAS", "2")
+    assert CliRunner().invoke(app, ["topics"]).exit_code == 1  # accepted; then no broker
+
+
+def test_a_secret_file_that_is_missing_exits_2_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.delenv("PII_HASH_KEY", raising=False)
+    monkeypatch.setenv("PII_HASH_KEY_FILE", str(tmp_path / "absent"))
+
+    result = CliRunner().invoke(app, ["topics"])
+
+    assert result.exit_code == 2
+    assert f"PII_HASH_KEY_FILE: {tmp_path / 'absent'} does not exist" in result.output

@@ -19,7 +19,7 @@ import typer
 from aiokafka.errors import KafkaError
 from onboarding_runtime.kafka import PublishError
 from onboarding_runtime.logging import configure_logging
-from onboarding_runtime.settings import settings_errors
+from onboarding_runtime.settings import SettingsFileError, settings_errors
 from pydantic import ValidationError
 from pymongo.errors import PyMongoError
 
@@ -54,6 +54,8 @@ def main(ctx: typer.Context) -> None:
     except ValidationError as exc:
         reasons = "; ".join(settings_errors(exc))
         _fail(f"invalid settings: {reasons}", BAD_ARGUMENT)
+    except SettingsFileError as exc:
+        _fail(f"invalid settings: {exc}", BAD_ARGUMENT)
     configure_logging("onboarding-ops", log_format=settings.log_format, level=settings.log_level)
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):

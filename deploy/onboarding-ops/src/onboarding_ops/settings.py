@@ -32,6 +32,18 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
         return Durability(self.kafka_replication_factor, self.kafka_min_insync_replicas)
 
     @model_validator(mode="after")
+    def _replicated_in_production(self) -> Settings:
+        """One copy of a topic is one disk from losing what the services acknowledged: in
+        production `topics` (and every command that creates a topic) refuses it."""
+        if self.production and self.kafka_replication_factor < 2:
+            raise ValueError(
+                f"KAFKA_REPLICATION_FACTOR is {self.kafka_replication_factor} in production: "
+                "a broker lost would lose acknowledged events; set 3 (with "
+                "KAFKA_MIN_INSYNC_REPLICAS=2)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _min_insync_within_replicas(self) -> Settings:
         """More in-sync replicas than replicas can never be reached: the topics would refuse
         every write of the services' producers (`acks=all`)."""
