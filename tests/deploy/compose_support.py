@@ -13,12 +13,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from enrich_service.settings import Settings as EnrichSettings
+from ingest_service.settings import Settings as IngestSettings
+from onboarding_ops.settings import Settings as OpsSettings
+from onboarding_runtime.settings import secret_names
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
+from query_service.settings import Settings as QuerySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+# The secret settings of every service and onboarding-ops, as their code declares them:
+# each may also be given as `<NAME>_FILE` (a Docker or Kubernetes secret).
+FILE_SECRETS = (
+    secret_names(IngestSettings)
+    | secret_names(EnrichSettings)
+    | secret_names(QuerySettings)
+    | secret_names(OpsSettings)
+)
 DOCKERIGNORE = ROOT / ".dockerignore"
 TOOL_HOME = ROOT / ".data" / "tools" / "compose-config"
 TOOL = TOOL_HOME / "compose-config"

@@ -18,6 +18,7 @@ from query_service.settings import Settings as QuerySettings
 
 from tests.deploy.compose_support import (
     DOCKERFILE,
+    FILE_SECRETS,
     ROOT,
     dockerignore_lines,
     environment_variables,
@@ -39,16 +40,6 @@ SERVICES: dict[str, tuple[type[BaseSettings], str | None, str]] = {
     "query-service": (QuerySettings, "query_port", "query-service"),
     "okta-simulator": (SimulatorSettings, "port", "okta-simulator"),
     "topics": (OpsSettings, None, "onboarding-ops"),
-}
-# The settings also read from the file `<NAME>_FILE` names (Docker or Kubernetes secrets).
-FILE_SECRETS = {
-    "API_KEY",
-    "WEBHOOK_SECRET",
-    "READ_API_KEY",
-    "PII_HASH_KEY",
-    "OKTA_API_TOKEN",
-    "KAFKA_SASL_PASSWORD",
-    "MONGODB_URL",
 }
 # What an operator sets for production against a real Okta org (the file's header).
 PRODUCTION = {

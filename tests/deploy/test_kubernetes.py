@@ -27,13 +27,12 @@ from onboarding_runtime.kafka import TOPICS, ConsumerRunner
 from onboarding_runtime.metrics import MULTIPROC_DIR_VARIABLE
 from onboarding_runtime.mongo import OPERATION_TIMEOUT_MS
 from onboarding_runtime.serve import metrics_directory
-from onboarding_runtime.settings import KafkaSettings
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 from query_service import app as query_app
 from query_service.settings import Settings as QuerySettings
 
-from tests.deploy.compose_support import DOCKERFILE
+from tests.deploy.compose_support import DOCKERFILE, FILE_SECRETS
 from tests.deploy.kubernetes_support import (
     KUBERNETES,
     OVERLAYS,
@@ -70,31 +69,7 @@ PORT_FIELDS = {
     "okta-simulator": "port",
 }
 # Given as `<NAME>_FILE` (a path) and never as `<NAME>`, when a workload reads them.
-SECRET_SETTINGS = frozenset(
-    {
-        "API_KEY",
-        "WEBHOOK_SECRET",
-        "READ_API_KEY",
-        "PII_HASH_KEY",
-        "OKTA_API_TOKEN",
-        "KAFKA_SASL_PASSWORD",
-        "MONGODB_URL",
-    }
-)
-# How the shared KafkaSettings reaches a SASL_SSL cluster (overlays/production). They come
-# with the `<NAME>_FILE` support of issue #15; until KafkaSettings has them they are taken
-# on trust, then checked like every other setting.
-KAFKA_SECURITY = frozenset(
-    {
-        "KAFKA_SECURITY_PROTOCOL",
-        "KAFKA_SASL_MECHANISM",
-        "KAFKA_SASL_USERNAME",
-        "KAFKA_SASL_PASSWORD",
-        "KAFKA_SSL_CA_FILE",
-        "KAFKA_SSL_CERT_FILE",
-        "KAFKA_SSL_KEY_FILE",
-    }
-)
+SECRET_SETTINGS = FILE_SECRETS
 # Read by the process, not the settings: `tempfile`, where `serve_workers` makes the
 # Prometheus multiprocess directory (test_tmpdir_is_where_serve_makes_the_metrics_directory).
 PROCESS_VARIABLES = {"ingest-service": {"TMPDIR"}}
@@ -125,8 +100,6 @@ def _variables(cls: type[BaseSettings]) -> dict[str, str]:
 def _allowed(name: str) -> set[str]:
     cls = SETTINGS[name]
     known = set(_variables(cls))
-    if issubclass(cls, KafkaSettings) and not known >= KAFKA_SECURITY:
-        known |= KAFKA_SECURITY
     files = {f"{secret}_FILE" for secret in SECRET_SETTINGS & known}
     return known | files | PROCESS_VARIABLES.get(name, set())
 

@@ -85,6 +85,12 @@ def read_secret_file(name: str, environ: Mapping[str, str]) -> str | None:
     return value
 
 
+def secret_names(settings_cls: type[BaseSettings]) -> frozenset[str]:
+    """The variables of `settings_cls` that are secrets, so also read from `<NAME>_FILE`."""
+    fields = settings_cls.model_fields
+    return frozenset(name.upper() for name, field in fields.items() if _is_secret(field))
+
+
 class SecretFiles(PydanticBaseSettingsSource):
     """Secret settings read from the files `<NAME>_FILE` variables name."""
 
