@@ -129,10 +129,14 @@ def test_long_running_services_restart_and_the_one_shot_job_does_not() -> None:
         assert service.get("restart") in expected, name
 
 
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
+BROKERS = ",".join(f"{node}:9092" for node in KAFKA_NODES)
+
+
 def test_services_wait_for_healthy_dependencies(project: dict[str, Any]) -> None:
     services = project["services"]
     for name in ("ingest-service", "enrich-service", "query-service"):
-        assert services[name]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert services[name]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == BROKERS
         for dependency, wait in services[name]["depends_on"].items():
             expected = (
                 "service_completed_successfully" if dependency == "topics" else "service_healthy"
@@ -253,7 +257,28 @@ def test_kafka_image_is_the_version_pinned_for_local_runs() -> None:
     match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
     assert match is not None
 
-    assert load()["services"]["kafka"]["image"] == f"apache/kafka:{match.group(1)}"
+    for node in KAFKA_NODES:
+        assert load()["services"][node]["image"] == f"apache/kafka:{match.group(1)}"
+
+
+def test_kafka_is_three_nodes_and_the_topics_are_replicated_on_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = load(PII_HASH_KEY="k")["services"]
+    voters = {
+        node["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+        for node in (services[name] for name in KAFKA_NODES)
+    }
+    assert voters == {"1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    for number, name in enumerate(KAFKA_NODES, start=1):
+        env = services[name]["environment"]
+        assert env["KAFKA_NODE_ID"] == str(number)
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+    topics = services["topics"]
+    assert set(topics["depends_on"]) == set(KAFKA_NODES)
+    ops = settings_in(OpsSettings, topics["environment"], monkeypatch)
+    assert (ops.kafka_replication_factor, ops.kafka_min_insync_replicas) == (3, 2)
 
 
 def test_the_loader_refuses_what_compose_refuses(tmp_path: Path) -> None:
