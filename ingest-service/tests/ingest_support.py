@@ -17,6 +17,7 @@ from asgi_lifespan import LifespanManager
 from ingest_service.acceptor import Headers
 from ingest_service.app import create_app
 from ingest_service.delivery_index import DeliveryIndex
+from ingest_service.kafka_sink import EventSink
 from ingest_service.settings import Settings
 from onboarding_devstack.polling import eventually_async
 from onboarding_events import HR_RECORD_EXAMPLE, HrUserUpserted
@@ -55,9 +56,12 @@ class Replica:
 
 
 @asynccontextmanager
-async def replica(settings: Settings, topic: str) -> AsyncIterator[Replica]:
-    """The app with its lifespan, writing to `topic` on the real broker, once it is ready."""
-    app = create_app(variant(settings, hr_topic=topic))
+async def replica(
+    settings: Settings, topic: str, *, sink: EventSink | None = None
+) -> AsyncIterator[Replica]:
+    """The app with its lifespan, writing to `topic` on the real broker (through `sink`, when
+    given), once it is ready."""
+    app = create_app(variant(settings, hr_topic=topic), sink=sink)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
@@ -66,8 +70,10 @@ async def replica(settings: Settings, topic: str) -> AsyncIterator[Replica]:
 
 
 @asynccontextmanager
-async def running(settings: Settings, topic: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with replica(settings, topic) as instance:
+async def running(
+    settings: Settings, topic: str, *, sink: EventSink | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with replica(settings, topic, sink=sink) as instance:
         yield instance.client
 
 
@@ -114,15 +120,23 @@ def signed(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, expect: int, within: float = 20.0, settle: float = 1.0
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int,
+    within: float = 20.0,
+    settle: float = 1.0,
+    partitions: int | None = None,
 ) -> list[Any]:
-    """Every record of `topic` from the start: waits for `expect`, then `settle` s for extras."""
+    """Every record of `topic` from the start: waits for `expect`, then `settle` s for extras.
+    Of partition 0 only, unless the consumer knows the topic or `partitions` says how many."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        numbers = range(partitions) if partitions else consumer.partitions_for_topic(topic) or {0}
+        partitions_read = [TopicPartition(topic, p) for p in numbers]
+        consumer.assign(partitions_read)
+        await consumer.seek_to_beginning(*partitions_read)
         records: list[Any] = []
         deadline = time.monotonic() + within
         extra_until: float | None = None

@@ -1,4 +1,5 @@
-"""The broker stops mid-test: 503 with Retry-After, nothing lost, nothing written twice.
+"""The broker stops mid-test: 503 with Retry-After (a batch: for each record), nothing lost,
+nothing written twice.
 
 Uses its own broker (started here on free ports), never the session's.
 """
@@ -40,6 +41,17 @@ async def _post(client: httpx.AsyncClient, delivery: str) -> httpx.Response:
     return await client.post("/v1/hr/webhook", json=body, headers={"webhook-id": delivery})
 
 
+async def _post_batch(client: httpx.AsyncClient) -> httpx.Response:
+    batch = [{**SEED, "employee_id": f"emp-batch-{n}"} for n in range(3)]
+    return await client.post(
+        "/v1/hr/webhooks:batch", json=batch, headers={"webhook-id": "during-batch"}
+    )
+
+
+def _statuses(response: httpx.Response) -> list[int]:
+    return [result["status"] for result in response.json()["results"]]
+
+
 async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly_once(
     broker: PrivateBroker,
 ) -> None:
@@ -59,13 +71,13 @@ async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly
 
         await broker.stop()
         during = [f"during-{n}" for n in range(4)]
-        posts = asyncio.gather(*(_post(client, d) for d in during))
+        posts = asyncio.gather(*(_post(client, d) for d in during), _post_batch(client))
         await asyncio.sleep(0.2)  # the posts are now waiting on the broker
         started = time.monotonic()
         healthz = await client.get("/v1/healthz")
         healthz_s = time.monotonic() - started
         readyz = await client.get("/v1/readyz")
-        refused = await posts
+        *refused, refused_batch = await posts
 
         assert healthz.status_code == 200
         assert healthz_s < 0.5
@@ -73,6 +85,9 @@ async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly
         assert "kafka" in readyz.json()["down"]
         assert [r.status_code for r in refused] == [503] * len(during)
         assert all(r.headers["retry-after"] == "2" for r in refused)
+        assert refused_batch.status_code == 207
+        assert _statuses(refused_batch) == [503] * 3
+        assert refused_batch.headers["retry-after"] == "2"
 
         await broker.start()
         for delivery in during:  # the sender retries each refused delivery until accepted
@@ -83,6 +98,14 @@ async def test_broker_down_gives_503_and_every_accepted_event_is_written_exactly
 
             response = await eventually_async(accepted_now, within=60, every=0.5)
             accepted[delivery] = response.json()["event_id"]
+
+        async def batch_accepted() -> httpx.Response | None:
+            response = await _post_batch(client)
+            return response if _statuses(response) == [202] * 3 else None
+
+        batch = await eventually_async(batch_accepted, within=60, every=0.5)
+        for n, result in enumerate(batch.json()["results"]):
+            accepted[f"during-batch#{n}"] = result["event_id"]
         after = await _post(client, "after-1")
         assert after.status_code == 202
         accepted["after-1"] = after.json()["event_id"]

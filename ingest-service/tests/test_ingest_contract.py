@@ -126,19 +126,19 @@ async def test_refusals_413_415_422(settings: Settings, hr_topic: str) -> None:
 
 
 async def test_rate_limit_is_per_sender(settings: Settings, hr_topic: str) -> None:
-    limited = variant(
-        settings,
-        api_key="noisy,quiet",
-        rate_limit_per_s=0.5,
-        rate_limit_burst=3,
-    )
+    # A burst of 1,000 records that barely refills; a batch takes 997 of them first.
+    limited = variant(settings, api_key="noisy,quiet", rate_limit_per_s=0.001)
     async with running(limited, hr_topic) as client:
+        batch = await client.post(
+            "/v1/hr/webhooks:batch", json=[SEED] * 997, headers={"X-API-Key": "noisy"}
+        )
         noisy = [
             await client.post("/v1/hr/webhook", json=SEED, headers={"X-API-Key": "noisy"})
             for _ in range(5)
         ]
         quiet = await client.post("/v1/hr/webhook", json=SEED, headers={"X-API-Key": "quiet"})
 
+    assert batch.status_code == 207
     assert [r.status_code for r in noisy] == [202, 202, 202, 429, 429]
     assert int(noisy[-1].headers["retry-after"]) >= 1
     assert quiet.status_code == 202

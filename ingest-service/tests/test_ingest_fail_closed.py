@@ -38,6 +38,12 @@ def test_production_starts_with_a_real_key_and_the_authenticator_uses_it() -> No
     assert settings.api_keys() == ["new", "old"]
 
 
+def test_a_rate_limit_burst_smaller_than_a_batch_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 1000: a batch takes one token per record"):
+        make_settings(rate_limit_burst=999)
+    assert make_settings(rate_limit_burst=1000).rate_limit_burst == 1000
+
+
 def test_refusal_names_the_setting_and_never_echoes_a_secret(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

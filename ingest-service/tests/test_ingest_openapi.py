@@ -36,7 +36,7 @@ CHECKS = [
 def test_no_generated_request_makes_a_server_error() -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert any(op.path == "/v1/hr/webhook" for op in operations)
+    assert {"/v1/hr/webhook", "/v1/hr/webhooks:batch"} <= {op.path for op in operations}
     for operation in operations:
 
         @given(operation.as_strategy())
@@ -59,6 +59,29 @@ def test_the_webhook_is_documented_with_the_seed_example_and_every_answer() -> N
         assert "Retry-After" in webhook["responses"][status]["headers"]
     headers = {p["name"] for p in webhook["parameters"]}
     assert {"webhook-id", "webhook-timestamp", "Idempotency-Key"} <= headers
+
+
+def test_the_batch_is_documented_as_json_or_ndjson_with_every_answer() -> None:
+    spec = _app().openapi()
+    batch = spec["paths"]["/v1/hr/webhooks:batch"]["post"]
+
+    content = batch["requestBody"]["content"]
+    assert set(content) == {"application/json", "application/x-ndjson"}
+    array = content["application/json"]["schema"]
+    assert (array["type"], array["minItems"], array["maxItems"]) == ("array", 1, 1000)
+    assert array["items"]["required"] == webhook_body_required(spec)
+    assert set(batch["responses"]) == {"207", "401", "413", "415", "422", "429", "503"}
+    for status in ("207", "429", "503"):
+        assert "Retry-After" in batch["responses"][status]["headers"]
+    assert batch["security"] == spec["paths"]["/v1/hr/webhook"]["post"]["security"]
+
+
+def webhook_body_required(spec: dict[str, Any]) -> list[str]:
+    webhook = spec["paths"]["/v1/hr/webhook"]["post"]
+    required: list[str] = webhook["requestBody"]["content"]["application/json"]["schema"][
+        "required"
+    ]
+    return required
 
 
 def test_the_webhooks_credentials_are_security_schemes_docs_can_send() -> None:

@@ -33,7 +33,7 @@ async def _post(sink: MemorySink, path: str, **request: object) -> httpx.Respons
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
-            return await client.request("POST" if path.endswith("webhook") else "GET", path,
+            return await client.request("POST" if path.startswith("/v1/hr/") else "GET", path,
                                         **request)  # type: ignore[arg-type]  # fmt: skip
 
 
@@ -60,6 +60,27 @@ async def test_a_webhook_is_one_span_with_validate_and_publish_in_the_callers_tr
     named = " ".join(f"{s.name} {dict(s.attributes or {})}" for s in by_name.values())
     assert str(SEED["email"]) not in named
     assert str(SEED["employee_id"]) not in named
+
+
+async def test_a_batch_is_one_trace_and_each_record_carries_its_publish_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    sink = HeaderSink()
+    response = await _post(
+        sink, "/v1/hr/webhooks:batch", json=[SEED, SEED], headers={"traceparent": TRACEPARENT}
+    )
+
+    assert response.status_code == 207
+    assert response.headers["x-correlation-id"] == TRACE_ID
+    by_name = {span.name: span for span in spans.get_finished_spans()}
+    server = by_name["POST /v1/hr/webhooks:batch"]
+    assert server.kind is SpanKind.SERVER
+    assert {f"{span.context.trace_id:032x}" for span in by_name.values()} == {TRACE_ID}
+    publish = by_name["publish"]
+    assert (publish.attributes or {})["messaging.batch.message_count"] == 2
+    assert [h["traceparent"] for h in sink.headers] == [
+        f"00-{TRACE_ID}-{publish.context.span_id:016x}-01"
+    ] * 2
 
 
 async def test_a_refused_webhook_has_no_publish_span(spans: InMemorySpanExporter) -> None:

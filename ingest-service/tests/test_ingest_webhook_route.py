@@ -22,9 +22,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.mark.parametrize("path", ["/v1/hr/webhook", "/v1/hr/webhooks:batch"])
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE"])
-async def test_only_post_is_a_webhook(client: httpx.AsyncClient, method: str) -> None:
-    response = await client.request(method, "/v1/hr/webhook")
+async def test_only_post_is_a_webhook(client: httpx.AsyncClient, method: str, path: str) -> None:
+    response = await client.request(method, path)
     assert response.status_code == 405
     assert response.headers["Allow"] == "POST"
 

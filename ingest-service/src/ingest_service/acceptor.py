@@ -17,6 +17,7 @@ import hashlib
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import NamedTuple, Protocol
@@ -34,6 +35,9 @@ _NAMESPACE_BYTES = _EVENT_ID_NAMESPACE.bytes
 Headers = list[tuple[str, bytes]]
 # How late past its deadline a wait for the broker may be answered 503.
 _SWEEP_S = 0.05
+# A batch's records are handled this many at a time between turns of the event loop, so a
+# batch holds up the webhooks beside it only briefly.
+YIELD_EVERY = 100
 
 
 class Enqueue(Protocol):
@@ -51,6 +55,12 @@ class Unavailable(Exception):
 class Outcome(NamedTuple):
     event_id: str
     duplicate: bool  # an earlier delivery with this id was already written, or is being
+
+
+class Handed(NamedTuple):
+    event_id: str
+    duplicate: bool
+    acknowledged: asyncio.Future[None] | None  # None: written before, nothing to wait for
 
 
 def event_id_for(delivery_id: str) -> str:
@@ -79,17 +89,57 @@ class Acceptor:
 
     async def accept(self, user: HrUser, delivery_id: str | None, headers: Headers) -> Outcome:
         """Raises `Unavailable` when the broker has not acknowledged within `wait_s`."""
+        handed = self.hand_over(user, delivery_id, headers)
+        if handed.acknowledged is not None:
+            await self._bounded(handed.acknowledged)
+        return Outcome(handed.event_id, handed.duplicate)
+
+    async def accept_all(
+        self, records: Sequence[tuple[HrUser, str | None]], headers: Headers
+    ) -> list[Outcome | None]:
+        """A batch: each record's outcome, or `None` where the broker has not acknowledged
+        within `wait_s` (one wait for them all).
+
+        The records are handed to the producer in order, so each employee's records reach
+        their partition in order and are acknowledged in that order. After a record the
+        producer refuses, none is handed over: a record is never written after a later one
+        of the same employee. Raises `Unavailable` before handing over anything when the
+        index is loading and the batch has a delivery id.
+        """
+        if not self._index.ready and any(delivery is not None for _, delivery in records):
+            raise Unavailable("still reading which deliveries were accepted")
+        handed: list[Handed] = []
+        for user, delivery_id in records:
+            if handed and not len(handed) % YIELD_EVERY:
+                await asyncio.sleep(0)  # other requests' turn (a retry of this batch joins)
+            try:
+                handed.append(self.hand_over(user, delivery_id, headers))
+            except Unavailable:
+                break
+        waiting = {h.acknowledged for h in handed if h.acknowledged is not None}
+        if waiting:
+            for acknowledged in waiting:  # an outcome nobody waits for any more is still read
+                acknowledged.add_done_callback(_observed)
+            await asyncio.wait(waiting, timeout=self._wait_s)
+        outcomes: list[Outcome | None] = [None] * len(records)
+        for n, h in enumerate(handed):
+            if h.acknowledged is None or _succeeded(h.acknowledged):
+                outcomes[n] = Outcome(h.event_id, h.duplicate)
+        return outcomes
+
+    def hand_over(self, user: HrUser, delivery_id: str | None, headers: Headers) -> Handed:
+        """Give the record to the producer, unless its delivery was written or is being
+        written; raises `Unavailable` (index loading, or the producer refused it)."""
         if delivery_id is None:
             event_id = str(uuid.uuid4())
-            await self._bounded(self._send(user.employee_id, hr_event(user, event_id), headers))
-            return Outcome(event_id, duplicate=False)
+            acknowledged = self._send(user.employee_id, hr_event(user, event_id), headers)
+            return Handed(event_id, False, acknowledged)
         event_id = event_id_for(delivery_id)
         if delivery_id in self._index:
-            return Outcome(event_id, duplicate=True)
+            return Handed(event_id, True, None)
         pending = self._inflight.get(delivery_id)
         if pending is not None:
-            await self._bounded(pending)
-            return Outcome(event_id, duplicate=True)
+            return Handed(event_id, True, pending)
         if not self._index.ready:
             raise Unavailable("still reading which deliveries were accepted")
         headers = [*headers, (DELIVERY_ID_HEADER, delivery_id.encode())]
@@ -98,8 +148,7 @@ class Acceptor:
         acknowledged = self._send(user.employee_id, hr_event(user, event_id), headers)
         self._inflight[delivery_id] = acknowledged
         acknowledged.add_done_callback(partial(self._settle, delivery_id))
-        await self._bounded(acknowledged)
-        return Outcome(event_id, duplicate=False)
+        return Handed(event_id, False, acknowledged)
 
     def _send(self, key: str, value: bytes, headers: Headers) -> asyncio.Future[None]:
         try:
@@ -150,6 +199,15 @@ class Acceptor:
         pending = list(self._inflight.values())
         if pending:
             await asyncio.wait(pending, timeout=timeout_s)
+
+
+def _succeeded(acknowledged: asyncio.Future[None]) -> bool:
+    return acknowledged.done() and not acknowledged.cancelled() and acknowledged.exception() is None
+
+
+def _observed(acknowledged: asyncio.Future[None]) -> None:
+    if not acknowledged.cancelled():
+        acknowledged.exception()  # retrieved: no "exception was never retrieved" at exit
 
 
 def _forward(pending: asyncio.Future[None], acknowledged: asyncio.Future[None]) -> None:

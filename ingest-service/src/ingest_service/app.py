@@ -22,6 +22,7 @@ from onboarding_runtime.supervision import Supervisor
 
 from ingest_service.acceptor import Acceptor
 from ingest_service.auth import Authenticator
+from ingest_service.batch import router as batch_router
 from ingest_service.delivery_index import DeliveryIndex
 from ingest_service.fast_path import IngestApp
 from ingest_service.kafka_sink import EventSink, KafkaSink
@@ -103,6 +104,7 @@ def create_app(
     app.state.supervisor = supervisor
     app.add_middleware(TraceMiddleware)
     app.include_router(webhook_router)
+    app.include_router(batch_router)
     app.include_router(
         health_router(
             lambda: {

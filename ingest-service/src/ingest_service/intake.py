@@ -1,19 +1,35 @@
-"""Reading a webhook request: bounded body, content type, the HR record with every reason."""
+"""Reading a webhook request: bounded body, content type, the HR record with every reason;
+and a batch's records, each as the JSON the single webhook would have been sent."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterable
+from itertools import islice
 from typing import Any
 
 from onboarding_events import HrUser
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DELIVERY_ID_LENGTH = 255
+MAX_BATCH_BODY_BYTES = 8 * 1024 * 1024
+MAX_BATCH_RECORDS = 1_000
+
+_JSON_ARRAY: TypeAdapter[list[Any]] = TypeAdapter(list[Any])
+_JSON = json.JSONEncoder(separators=(",", ":"))  # NaN and Infinity written back as such
+# A record of an NDJSON body: a line from its first non-blank byte (blank lines are skipped).
+# Linear: `\S` never matches the newline that ends the previous record.
+_NDJSON_RECORD = re.compile(rb"\S[^\n]*")
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+class TooManyRecords(Exception):
+    """413: a batch of more than `MAX_BATCH_RECORDS` records."""
 
 
 class Invalid(Exception):
@@ -52,12 +68,47 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
+def is_ndjson(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/x-ndjson"
+
+
+def split_batch(body: bytes, *, ndjson: bool) -> list[bytes]:
+    """The records of a batch, in order, each to be read by `parse_user`. A JSON array must
+    be valid JSON as a whole; an NDJSON line that is not JSON is that record's problem.
+
+    Raises `Invalid` (not a JSON array, or no record) and `TooManyRecords`.
+    """
+    if ndjson:
+        # Counted without splitting the whole body: 8 MiB of newlines are not 8 M lines.
+        lines = islice(_NDJSON_RECORD.finditer(body), MAX_BATCH_RECORDS + 1)
+        records = [line.group() for line in lines]
+    else:
+        try:
+            records = _JSON_ARRAY.validate_json(body)
+        except ValidationError as exc:
+            raise Invalid(_reasons(exc)) from None
+    if len(records) > MAX_BATCH_RECORDS:
+        raise TooManyRecords
+    if not records:
+        raise Invalid(
+            [{"loc": ["body"], "msg": "A batch holds at least one record", "type": "too_short"}]
+        )
+    if ndjson:
+        return records
+    # Each item as JSON again, so that its reasons are those the single webhook gives.
+    return [_JSON.encode(item).encode() for item in records]
+
+
+def _reasons(exc: ValidationError) -> list[dict[str, Any]]:
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    return [{**e, "loc": ["body", *e["loc"]]} for e in errors]
+
+
 def parse_user(body: bytes) -> HrUser:
     try:
         return HrUser.model_validate_json(body)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_context=False, include_input=False)
-        raise Invalid([{**e, "loc": ["body", *e["loc"]]} for e in errors]) from None
+        raise Invalid(_reasons(exc)) from None
 
 
 def delivery_id(webhook_id: str | None, idempotency_key: str | None) -> str | None:

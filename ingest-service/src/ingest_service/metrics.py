@@ -7,6 +7,9 @@ from functools import cache
 from prometheus_client import Counter, Histogram
 
 WEBHOOKS = Counter("ingest_webhooks_total", "Webhook requests by answer", ["status"])
+BATCH_RECORDS = Counter(
+    "ingest_batch_records_total", "Records of batch webhooks by their own answer", ["status"]
+)
 DUPLICATES = Counter(
     "ingest_duplicate_deliveries_total", "Re-deliveries answered from an earlier one"
 )
@@ -25,3 +28,8 @@ ACCEPT_SECONDS = Histogram(
 def webhooks_answered(status: int) -> Counter:
     """The child counter of one status, looked up once (`labels` is costly per request)."""
     return WEBHOOKS.labels(str(status))
+
+
+@cache
+def batch_records_answered(status: int) -> Counter:
+    return BATCH_RECORDS.labels(str(status))

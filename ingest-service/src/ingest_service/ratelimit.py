@@ -4,6 +4,9 @@ Each ingest process limits on its own: with N replicas a caller gets up to N tim
 rate. That is enough to stop one noisy sender from starving the others here; a shared
 limit would need a shared store on the hot path. Buckets of callers not seen for a while
 are dropped, so the table stays bounded whatever addresses arrive.
+
+A token is a record: a webhook takes one, a batch one per record, all or none. So the
+burst must hold a whole batch (`Settings` refuses a smaller one).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ class RateLimiter:
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def acquire(self, caller: str) -> float:
-        """Take one token: 0.0 when allowed, else the seconds until a token is free."""
+    def acquire(self, caller: str, tokens: int = 1) -> float:
+        """Take `tokens` (at most the burst): 0.0 when allowed, else the seconds until that
+        many are free; nothing is taken then."""
         now = self._clock()
         bucket = self._buckets.pop(caller, None)
         if bucket is None:
@@ -49,10 +53,10 @@ class RateLimiter:
         self._buckets[caller] = bucket  # most recently used last
         if len(self._buckets) > self._max_callers:
             self._buckets.popitem(last=False)
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.tokens >= tokens:
+            bucket.tokens -= tokens
             return 0.0
-        return (1.0 - bucket.tokens) / self._rate
+        return (tokens - bucket.tokens) / self._rate
 
     @staticmethod
     def retry_after(wait_s: float) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from onboarding_events import HR_USERS_TOPIC
 from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank, secret_items
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from ingest_service.intake import MAX_BATCH_RECORDS
 from ingest_service.signatures import SigningSecret, parse_secrets
 
 
@@ -25,9 +26,10 @@ class Settings(ServiceSettings, KafkaSettings):
     # larger requests under load (each costs system calls on both sides) for a few ms.
     kafka_linger_ms: int = Field(default=5, ge=0, le=100)
     retry_after_s: int = Field(default=5, ge=1)
-    # Per sender (API key, or client address without one), in-memory in each process.
+    # Per sender (API key, or client address without one), in-memory in each process, in
+    # records: a batch takes one token per record, so the burst must hold a whole batch.
     rate_limit_per_s: float = Field(default=50.0, gt=0)
-    rate_limit_burst: int = Field(default=100, ge=1)
+    rate_limit_burst: int = MAX_BATCH_RECORDS
     # How long a delivery id (`webhook-id` / `Idempotency-Key`) is remembered: longer than
     # the sender's retry schedule (Standard Webhooks senders retry for about a day). The
     # HR topic keeps 30 days, so the whole window is always there to rebuild from.
@@ -43,6 +45,16 @@ class Settings(ServiceSettings, KafkaSettings):
     def _secrets_are_well_formed(self) -> Settings:
         self.signing_secrets()  # raises ValueError on a secret that is not base64
         return self
+
+    @field_validator("rate_limit_burst")
+    @classmethod
+    def _burst_holds_a_batch(cls, burst: int) -> int:
+        if burst < MAX_BATCH_RECORDS:
+            raise ValueError(
+                f"must be at least {MAX_BATCH_RECORDS}: a batch takes one token per record, "
+                "and a smaller burst would refuse every full batch forever"
+            )
+        return burst
 
     @model_validator(mode="after")
     def _require_auth_in_production(self) -> Settings:

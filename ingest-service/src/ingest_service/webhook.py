@@ -146,15 +146,23 @@ async def answer_webhook(
     dependencies=WEBHOOK_SECURITY,
 )
 async def receive_hr_webhook(request: Request) -> Response:
-    state = request.scope.get("state", {})
-    traceparent = state.get("traceparent") or continue_trace(request.headers.get("traceparent"))[1]
     answer = await answer_webhook(
         request.app.state.services,
         request.headers,
         lambda: read_body(request.stream(), request.headers.get("content-length")),
         client=request.client.host if request.client else "unknown",
-        traceparent=traceparent,
+        traceparent=request_traceparent(request),
     )
+    return http_response(answer)
+
+
+def request_traceparent(request: Request) -> str:
+    """Ours, as `TraceMiddleware` set it; a new one where the router is mounted without it."""
+    traceparent: str | None = request.scope.get("state", {}).get("traceparent")
+    return traceparent or continue_trace(request.headers.get("traceparent"))[1]
+
+
+def http_response(answer: Answer) -> Response:
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after is not None else None
     return Response(
         answer.encoded(), status_code=answer.status, headers=headers, media_type="application/json"
