@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ingest_service.settings import Settings
@@ -153,3 +154,21 @@ async def test_health_and_readiness(settings: Settings, hr_topic: str) -> None:
     assert healthz.json() == {"status": "ok"}
     assert readyz.status_code == 200
     assert "ingest_webhooks_total" in metrics.text
+
+
+async def test_a_start_date_more_than_a_year_ahead_is_refused_with_422(
+    settings: Settings, hr_topic: str
+) -> None:
+    today = datetime.now(UTC).date()  # the service's day; the margins below span midnight
+    async with running(settings, hr_topic) as client:
+        pre_hire = await client.post(
+            "/v1/hr/webhook", json={**SEED, "start_date": str(today + timedelta(days=300))}
+        )
+        typo = await client.post(
+            "/v1/hr/webhook", json={**SEED, "start_date": str(today + timedelta(days=400))}
+        )
+
+    assert pre_hire.status_code == 202
+    assert typo.status_code == 422
+    [reason] = typo.json()["detail"]
+    assert (reason["loc"], reason["type"]) == (["body", "start_date"], "date_too_far_ahead")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_service.intake import Invalid, parse_user
 
+# The day the records are validated on (intake refuses a start more than 366 days later).
+TODAY = date(2026, 12, 5)
 ID_CHARS = st.sampled_from("abcXYZ019._-")
 valid_ids = st.text(ID_CHARS, min_size=1, max_size=64)
 PRINTABLE = st.characters(exclude_categories=["Cc", "Cs"])
@@ -30,7 +33,7 @@ valid_records = st.fixed_dictionaries(
         "preferred_name": st.one_of(st.none(), names),
         "title": st.one_of(st.none(), st.text(PRINTABLE, max_size=200)),
         "department": st.one_of(st.none(), st.text(PRINTABLE, max_size=200)),
-        "start_date": st.dates().map(date.isoformat),
+        "start_date": st.dates(max_value=TODAY + timedelta(days=366)).map(date.isoformat),
         "unknown_field": st.integers(),
     },
 )
@@ -39,7 +42,7 @@ valid_records = st.fixed_dictionaries(
 def _reasons(body: bytes) -> list[list[str | int]] | None:
     """The `loc` of every reason for refusing `body`, or None when it is accepted."""
     try:
-        parse_user(body)
+        parse_user(body, today=TODAY)
     except Invalid as exc:
         return [e["loc"] for e in exc.errors]
     return None
@@ -55,7 +58,7 @@ JSON_VALUES = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(valid_records)
 def test_every_valid_record_is_accepted_with_names_trimmed(record: dict[str, Any]) -> None:
-    user = parse_user(json.dumps(record).encode())
+    user = parse_user(json.dumps(record).encode(), today=TODAY)
 
     assert user.employee_id == record["employee_id"]
     assert user.first_name == record["first_name"].strip()
@@ -89,7 +92,7 @@ def test_control_characters_in_names_are_refused(
 @given(st.one_of(st.binary(max_size=200), JSON_VALUES.map(lambda v: json.dumps(v).encode())))
 def test_any_body_is_a_record_or_every_reason_never_a_crash(body: bytes) -> None:
     try:
-        parse_user(body)
+        parse_user(body, today=TODAY)
         errors: list[dict[str, Any]] | None = None
     except Invalid as exc:
         errors = exc.errors
@@ -97,3 +100,16 @@ def test_any_body_is_a_record_or_every_reason_never_a_crash(body: bytes) -> None
         assert errors
         assert all(e["loc"][0] == "body" and e["msg"] and e["type"] for e in errors)
         json.dumps(errors)  # the 422 body must serialise
+
+
+def test_a_start_more_than_366_days_ahead_is_refused_naming_the_field() -> None:
+    record = {"employee_id": "e1", "first_name": "A", "last_name": "B", "email": "a@b.example"}
+    ahead = json.dumps(record | {"start_date": str(TODAY + timedelta(days=366))}).encode()
+    too_far = json.dumps(record | {"start_date": str(TODAY + timedelta(days=367))}).encode()
+
+    assert parse_user(ahead, today=TODAY).start_date == TODAY + timedelta(days=366)
+    with pytest.raises(Invalid) as refused:
+        parse_user(too_far, today=TODAY)
+    [reason] = refused.value.errors
+    assert (reason["loc"], reason["type"]) == (["body", "start_date"], "date_too_far_ahead")
+    assert reason["msg"] == "start_date is more than 366 days ahead"

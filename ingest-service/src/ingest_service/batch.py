@@ -18,6 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -101,10 +102,11 @@ async def answer_batch(
         except Invalid as exc:
             return _error(422, exc.errors)
         parsed: list[HrUser | Invalid] = []
+        today = services.today()
         for record in records:
             if parsed and not len(parsed) % YIELD_EVERY:
                 await asyncio.sleep(0)
-            parsed.append(_parse(record))
+            parsed.append(_parse(record, today))
 
     valid = [(n, user) for n, user in enumerate(parsed) if isinstance(user, HrUser)]
     with tracing.span("publish", kind=tracing.SpanKind.PRODUCER) as current:
@@ -149,9 +151,9 @@ def _split(headers: Mapping[str, str], body: bytes) -> list[bytes]:
         raise _Refused(422, exc.errors) from None
 
 
-def _parse(record: bytes) -> HrUser | Invalid:
+def _parse(record: bytes, today: date) -> HrUser | Invalid:
     try:
-        return parse_user(record)
+        return parse_user(record, today=today)
     except Invalid as exc:
         return exc
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterable
+from datetime import date
 from itertools import islice
 from typing import Any
 
@@ -104,9 +105,11 @@ def _reasons(exc: ValidationError) -> list[dict[str, Any]]:
     return [{**e, "loc": ["body", *e["loc"]]} for e in errors]
 
 
-def parse_user(body: bytes) -> HrUser:
+def parse_user(body: bytes, *, today: date) -> HrUser:
+    """The HR record in `body`, validated as at intake on `today` (UTC): a start date more
+    than a year ahead is refused too."""
     try:
-        return HrUser.model_validate_json(body)
+        return HrUser.model_validate_json(body, context={"today": today})
     except ValidationError as exc:
         raise Invalid(_reasons(exc)) from None
 

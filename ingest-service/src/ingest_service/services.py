@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from onboarding_runtime.pii import Pseudonymizer
 
@@ -18,3 +21,9 @@ class Services:
     acceptor: Acceptor
     pseudonymize: Pseudonymizer
     retry_after_s: int
+    # What time it is (Unix seconds): the day a record is validated against.
+    clock: Callable[[], float] = time.time
+
+    def today(self) -> date:
+        """The UTC date now."""
+        return datetime.fromtimestamp(self.clock(), UTC).date()

@@ -87,7 +87,7 @@ async def answer_webhook(
         if not is_json(headers.get("content-type")):
             return _error(415, "Content-Type must be application/json")
         try:
-            user = parse_user(body)
+            user = parse_user(body, today=services.today())
             delivery = delivery_id(headers.get("webhook-id"), headers.get("idempotency-key"))
         except Invalid as exc:
             return _error(422, exc.errors)

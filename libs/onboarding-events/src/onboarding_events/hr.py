@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -15,7 +15,10 @@ from pydantic import (
     Field,
     JsonValue,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from onboarding_events.cloudevent import CloudEvent
 from onboarding_events.contract import ContractModel
@@ -99,6 +102,8 @@ Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A start date further ahead than this is refused at intake (`HrUser` with `today`).
+MAX_START_DAYS_AHEAD = 366
 
 
 # The contract's sample record: OpenAPI example, README, tests and benchmarks all use it.
@@ -130,7 +135,28 @@ class HrUser(ContractModel):
     email: Email
     title: OptionalText = None
     department: OptionalText = None
-    start_date: IsoDate | None = Field(default=None, description="ISO 8601 date, YYYY-MM-DD")
+    start_date: IsoDate | None = Field(
+        default=None,
+        description="ISO 8601 date, YYYY-MM-DD; at intake at most "
+        f"{MAX_START_DAYS_AHEAD} days ahead",
+    )
+
+    @field_validator("start_date")
+    @classmethod
+    def _not_too_far_ahead(cls, value: date | None, info: ValidationInfo) -> date | None:
+        """At intake (`context={"today": date}`) a start more than a year ahead is refused:
+        most likely a typo in the year, and the system would check on it for that long.
+        Readers of what was accepted pass no context: no record already written fails."""
+        today = (info.context or {}).get("today")
+        if not isinstance(today, date) or value is None:
+            return value
+        if value > today + timedelta(days=MAX_START_DAYS_AHEAD):
+            raise PydanticCustomError(
+                "date_too_far_ahead",
+                "start_date is more than {days} days ahead",
+                {"days": MAX_START_DAYS_AHEAD},
+            )
+        return value
 
 
 class HrUserUpserted(CloudEvent[HrUser]):
