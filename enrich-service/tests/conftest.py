@@ -1,4 +1,5 @@
-"""Fixtures: the Okta simulator as a process, and enrich-service running in this process."""
+"""Fixtures: the Okta simulator as a process, and enrich-service running in this process
+(`enrich`; `enrich_api` to talk HTTP to it)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from enrich_service.app import create_app
@@ -13,6 +15,7 @@ from enrich_service.settings import Settings
 from enrich_support import (
     BIN,
     TOKEN,
+    ApiFactory,
     EnrichFactory,
     Simulator,
     enrich_settings,
@@ -72,5 +75,29 @@ def enrich(
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
             yield settings
+
+    return run
+
+
+@pytest.fixture
+def enrich_api(
+    kafka_bootstrap: str, okta_sim_url: str, unique_name: str, erasure_log: None
+) -> ApiFactory:
+    """`async with enrich_api(**settings) as client:` runs the service (its own group, from
+    the end of the HR topic) for the block; `client` speaks HTTP to it."""
+
+    @contextlib.asynccontextmanager
+    async def run(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
+        await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
+        app = create_app(settings)
+        # 60 s: with the broker away, start-up waits out its bounds (`STARTUP_WAIT_S`, twice).
+        async with (
+            LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://enrich"
+            ) as client,
+        ):
+            yield client
 
     return run

@@ -43,6 +43,7 @@ def wait_ready(url: str, proc: Managed, timeout: float = 30.0) -> None:
 
 
 EnrichFactory = Callable[..., contextlib.AbstractAsyncContextManager[Settings]]
+ApiFactory = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 class Simulator:

@@ -40,3 +40,12 @@ def test_production_with_a_real_org_starts_and_development_keeps_the_simulator()
         SIMULATOR_URL,
         SIMULATOR_TOKEN,
     )
+
+
+def test_production_without_api_key_starts_with_the_preview_off() -> None:
+    # The preview is optional: enrichment must not stop for want of its key.
+    assert not production().preview_enabled
+    assert not production(api_key=" , ").preview_enabled  # blank counts as unset
+    rotating = production(api_key="old-key, new-key")
+    assert (rotating.preview_enabled, rotating.api_keys()) == (True, ["old-key", "new-key"])
+    assert Settings(environment="development").preview_enabled  # open, as the webhook is

@@ -1,4 +1,5 @@
-"""The composition root: the lifespan opens the producer and Okta client and runs the consumer."""
+"""The composition root: the lifespan opens the producer and Okta client and runs the
+consumer; the preview (`preview.py`) shares the Okta client and the consumer's breaker."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from onboarding_runtime.supervision import Supervisor
 
 from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
+from enrich_service.preview import Previewer, preview_router
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
 from enrich_service.records import decode
 from enrich_service.settings import Settings
@@ -115,6 +117,7 @@ def create_app(
         recent.learn(record.value() for record in before)
         return True
 
+    breaker = CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s)
     runner = ConsumerRunner(
         name="enrich",
         kafka=kafka,
@@ -126,7 +129,7 @@ def create_app(
         supersedes=recent.supersedes,
         on_superseded=recent.superseded,
         max_pending=settings.enrich_max_pending,
-        breaker=CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s),
+        breaker=breaker,
         # On revocation: what cancelled attempts handed to the producer lands first.
         settle=producer.flush,
         prepare=prepare,
@@ -174,15 +177,34 @@ def create_app(
     async def versions_loaded() -> bool:
         return published.caught_up.is_set()
 
+    previewer = Previewer(
+        # The consumer's client at low priority (a test's fake Okta has no budget to share).
+        okta_client.low_priority(reserve=settings.enrich_preview_reserve)
+        if isinstance(okta_client, OktaClient)
+        else okta_client,
+        breaker=breaker,
+        api_keys=settings.api_keys(),
+        enabled=settings.preview_enabled,
+        concurrency=settings.enrich_preview_concurrency,
+        not_found_retry_s=settings.enrich_not_found_retry_s,
+        retry_after_s=settings.enrich_probe_interval_s,
+        pseudonymize=pseudonymize,
+        clock=clock,
+    )
     app = FastAPI(
         title="enrich-service",
         version="1.0.0",
+        description=(
+            "Enriches `hr.users.v1` into `users.enriched.v1` (Kafka); over HTTP, a dry-run "
+            "preview of one HR record, health and metrics."
+        ),
         lifespan=lifespan,
         telemetry=tracing.fastapi_telemetry(),
     )
     app.state.runner = runner
     app.state.supervisor = supervisor
     app.state.consuming = False
+    app.include_router(preview_router(previewer))
     app.include_router(
         health_router(
             lambda: {

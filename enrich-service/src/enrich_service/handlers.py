@@ -103,6 +103,17 @@ def to_enriched(
     )
 
 
+async def enriched_user(hr: HrUser, *, okta: Okta, not_found_retry_s: float) -> EnrichedUser:
+    """The person of `hr` as Okta knows them now: what `user.enriched` carries and
+    `GET /v1/users/{id}` serves (the consumer's handler and the preview both ask this)."""
+    account = await okta.find_user_by_email(hr.email)
+    if account is None:
+        raise UserNotFound(not_found_retry_s)
+    # Both must succeed: a failure raises here, so no partial result is ever made.
+    groups, apps = await both(okta.groups(account.id), okta.app_links(account.id))
+    return to_enriched(hr, account, groups, apps)
+
+
 async def both(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -> tuple[A, B]:
     """Run both; if one fails the other is cancelled and the most telling error is raised."""
     try:
@@ -191,17 +202,14 @@ async def _enrich(
     if not published.is_newer(event.subject, version):
         STALE_SKIPPED.inc()  # a newer state is out already: no Okta calls for this one
         return
-    account = await okta.find_user_by_email(event.data.email)
-    if account is None:
-        raise UserNotFound(not_found_retry_s)
-    # Both must succeed: a failure raises before `publish`, so no partial result goes out.
-    groups, apps = await both(okta.groups(account.id), okta.app_links(account.id))
+    # A failure raises before `publish`, so no partial result goes out.
+    data = await enriched_user(event.data, okta=okta, not_found_retry_s=not_found_retry_s)
     enriched = UserEnriched.of(
         source=SOURCE,
         subject=event.subject,
         # The HR event's time orders the enriched events: newer HR data wins downstream.
         time=event.time,
-        data=to_enriched(event.data, account, groups, apps),
+        data=data,
         # CloudEvents extension attributes: which HR event this is, and its place on the
         # HR topic, so the read model can order two events with the same time.
         hreventid=event.id,

@@ -6,6 +6,10 @@ for a slot under the concurrency cap and for room in Okta's rate limit (`okta_ra
 a `429` is waited out and retried here; `5xx` and timeouts are retried with exponential
 backoff and jitter (tenacity) and then surface as `OktaDown`, which pauses consumption
 (`okta_errors`).
+
+`low_priority()` is the same client for calls that must not starve the consumer's (the
+preview): they share its connection, cap and budget, but are tried once and are not made
+while the budget is short (`OktaBusy`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tenacity import (
 
 from enrich_service.okta_errors import (
     OktaBadAnswer,
+    OktaBusy,
     OktaDown,
     OktaThrottled,
     TransientStatus,
@@ -71,10 +76,13 @@ class OktaClient:
         backoff_max_s: float = 8.0,
         max_throttled: int = 10,
         limiter: RateLimiter | None = None,
+        slots: asyncio.Semaphore | None = None,
+        reserve: float | None = None,
     ) -> None:
         self._http = http
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = slots or asyncio.Semaphore(max_concurrency)
         self._limiter = limiter or RateLimiter()
+        self._reserve = reserve  # low priority: the share of Okta's budget left to others
         self._max_throttled = max_throttled
         self._origin = urlsplit(str(http.base_url))[:2]
         # Calls go to absolute URLs (`OktaHttp.get` takes one; a `Link` is one anyway).
@@ -97,6 +105,21 @@ class OktaClient:
             max_connections=int(options.get("max_concurrency", 20)),
         )
         return cls(http, **options)
+
+    def low_priority(self, *, reserve: float) -> OktaClient:
+        """This client for calls that must not starve its own: the same connection, cap on
+        calls in flight and rate-limit budget, but each call tried once (no backoff: its
+        caller can ask again) and not made at all (`OktaBusy`) while less than `reserve` of
+        the operation's limit is left in Okta's window, or a `429` is being waited out.
+        Closing it is closing this client: only this one is closed."""
+        return OktaClient(
+            self._http,
+            max_attempts=1,
+            max_throttled=self._max_throttled,
+            limiter=self._limiter,
+            slots=self._slots,
+            reserve=reserve,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -142,6 +165,10 @@ class OktaClient:
         raise OktaThrottled("Okta keeps answering 429", code="E0000047")
 
     async def _send(self, operation: str, url: str) -> httpx.Response:
+        if self._reserve is not None:
+            wait_s = self._limiter.short_of(operation, self._reserve)
+            if wait_s > 0:
+                raise OktaBusy(wait_s)
         await self._limiter.acquire(operation)
         response: httpx.Response | None = None
         try:

@@ -8,6 +8,8 @@ RetryableError                      (onboarding_runtime.kafka)
       ├── OktaThrottled             429 E0000047 again and again
       └── OktaRefuses               401 E0000011 / 403 E0000006: our token or its scopes
 PermanentError                      400 E0000031 bad search (the email), other 4xx
+OktaBusy                            a low-priority call (the preview) not made: Okta's
+                                    budget is short, and what is left is the consumer's
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ class OktaThrottled(UnavailableError):
 
 class OktaRefuses(UnavailableError):
     pass
+
+
+class OktaBusy(Exception):
+    """Raised only to low-priority callers (`OktaClient.low_priority`), never to the consumer:
+    the call was not made; Okta's budget should allow one in `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("Okta's rate-limit budget is kept for enrichment")
+        self.retry_after = retry_after
 
 
 class TransientStatus(Exception):

@@ -10,6 +10,9 @@ running out early. Nothing left, or a `429`: wait until the reset plus jitter.
 A call is counted in flight from the moment its slot is reserved: a caller cancelled while
 it waits for that slot (a rebalance, a shutdown) gives it back, or every cancellation would
 shrink the budget for the life of the process.
+
+Low-priority callers (the preview) ask `short_of` first: they go only while more than a
+share of the window's limit is left, and otherwise are told how long until it resets.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ OKTA_BUDGET = Gauge(
 @dataclass
 class _Bucket:
     window: int | None = None  # Okta's X-Rate-Limit-Reset of the window we know about
+    limit: int = 0  # Okta's X-Rate-Limit-Limit of that window
     remaining: int = 0
     reset_at: float = 0.0  # that reset on our clock
     blocked_until: float = 0.0  # after a 429: nobody calls this endpoint before this
@@ -118,6 +122,24 @@ class RateLimiter:
             return
         bucket.in_flight += 1
 
+    def short_of(self, endpoint: str, reserve: float) -> float:
+        """0 while what is left of Okta's budget for `endpoint` (calls in flight counted as
+        spent) is something, and at least `reserve` (a share) of the window's limit; else
+        the seconds until the window resets, or a `429`'s wait ends. A window not known yet
+        (no answer in it so far) is not short: its first answer tells."""
+        bucket = self._buckets.get(endpoint)
+        if bucket is None:
+            return 0.0
+        now = self._clock()
+        if now < bucket.blocked_until:
+            return bucket.blocked_until - now
+        if bucket.window is None or now >= bucket.reset_at:
+            return 0.0
+        budget = bucket.remaining - bucket.in_flight
+        if budget <= 0 or budget < reserve * bucket.limit:
+            return bucket.reset_at - now
+        return 0.0
+
     def release(self, endpoint: str, headers: Mapping[str, str] | None, *, throttled: bool) -> None:
         """Learn from the answer (None: no answer) and stop counting the call as in flight."""
         bucket = self._buckets.setdefault(endpoint, _Bucket())
@@ -133,6 +155,7 @@ class RateLimiter:
             if bucket.window is not None and rate.reset < bucket.window:
                 return  # a late answer from the previous window
             bucket.window, bucket.remaining, bucket.reset_at = rate.reset, rate.remaining, reset_at
+            bucket.limit = rate.limit
             bucket.next_slot = now
         else:
             bucket.remaining = min(bucket.remaining, rate.remaining)

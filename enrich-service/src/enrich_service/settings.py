@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank
+from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank, secret_items
 from pydantic import Field, SecretStr, model_validator
 
 # The local Okta simulator's address and token: development and tests only.
@@ -39,6 +39,15 @@ class Settings(ServiceSettings, KafkaSettings):
     # the partitions): a copy ingest wrote a little after the first is skipped whichever
     # member meets it. Ingest writes such copies within seconds of the first.
     enrich_dedupe_lookback_s: float = Field(default=900.0, ge=0)
+    # The webhook's key (ingest's `API_KEY`, comma-separated so it can be rotated) opens
+    # `POST /v1/preview`. Optional: unset (or blank) leaves the preview open outside
+    # production and turns it off (404) in production, where the service starts all the same.
+    api_key: SecretStr | None = None
+    # Previews answered at once; one more is refused (429) rather than queued.
+    enrich_preview_concurrency: int = Field(default=2, ge=1, le=32)
+    # Previews are refused (429) while less than this share of an Okta operation's rate
+    # limit is left in its window: what is left is the consumer's.
+    enrich_preview_reserve: float = Field(default=0.25, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _require_real_okta_in_production(self) -> Settings:
@@ -53,3 +62,12 @@ class Settings(ServiceSettings, KafkaSettings):
         if blank(self.okta_api_token) or token == SIMULATOR_TOKEN:
             raise ValueError("OKTA_API_TOKEN must be set to a real Okta token in production")
         return self
+
+    def api_keys(self) -> list[str]:
+        """`API_KEY`, comma-separated so a key can be rotated without downtime."""
+        return secret_items(self.api_key)
+
+    @property
+    def preview_enabled(self) -> bool:
+        """Open outside production; in production only behind a key."""
+        return not self.production or bool(self.api_keys())

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from fastapi import Security
 from fastapi.security import APIKeyHeader
 from onboarding_events import HR_RECORD_EXAMPLE, HrUser
+from onboarding_runtime.intake import ErrorReason, InvalidRequest
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest_service.intake import MAX_BATCH_RECORDS
@@ -40,18 +41,8 @@ class Accepted(BaseModel):
     event_id: str = Field(description="The CloudEvent id; the same for a repeated delivery")
 
 
-class ErrorReason(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
 class Problem(BaseModel):
     detail: str
-
-
-class InvalidRequest(BaseModel):
-    detail: list[ErrorReason]
 
 
 class RecordAccepted(BaseModel):

@@ -52,6 +52,13 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         return not self._closed.is_set()
 
+    def next_probe_in(self) -> float:
+        """Seconds until the next probe may start (0 while closed, or when one is due): for
+        others who would ask the dependency, when asking is worth it."""
+        if self._closed.is_set():
+            return 0.0
+        return max(0.0, self._next_probe - time.monotonic())
+
     async def admit(self) -> bool:
         """Return when a record may start: at once while closed (False), else as the next
         probe (True)."""
