@@ -14,11 +14,20 @@ from onboarding_devstack.stack import StackConfig
 OPS = str(Path(sys.executable).parent / "onboarding-ops")
 
 
+def ops_env(stack: StackConfig) -> dict[str, str]:
+    """The services' variables, and where ingest listens (`import` posts there)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        **stack.service_env(),
+        "INGEST_URL": stack.url("ingest-service"),
+    }
+
+
 def ops(stack: StackConfig, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The CLI as an operator runs it: a process reading the services' variables."""
     return subprocess.run(
         [OPS, *args],
-        env={"PATH": "/usr/bin:/bin", **stack.service_env()},
+        env=ops_env(stack),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -91,6 +91,7 @@ def test_an_unreachable_broker_is_one_message_and_exit_1() -> None:
         ("dlq",),
         ("dlq", "list"),
         ("dlq", "redrive"),
+        ("import",),
     ],
 )
 def test_every_command_has_help(args: tuple[str, ...]) -> None:

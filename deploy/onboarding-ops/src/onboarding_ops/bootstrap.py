@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
 from onboarding_runtime.kafka import EventProducer, KafkaConnection
 from onboarding_runtime.mongo import open_mongo
 from onboarding_runtime.pii import Pseudonymizer
@@ -35,6 +36,8 @@ class Ops:
     # tell how long they have waited (monotonic seconds); tests drive their own.
     sleep: Sleep = asyncio.sleep
     clock: Clock = time.monotonic
+    # How `import` reaches ingest-service (None: the network); tests hand an httpx.MockTransport.
+    ingest_transport: httpx.AsyncBaseTransport | None = None
 
     @property
     def kafka(self) -> KafkaConnection:

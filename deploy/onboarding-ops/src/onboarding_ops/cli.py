@@ -1,4 +1,4 @@
-"""`onboarding-ops`: replay, rebuild, dead letters, erasure and topics, for operators.
+"""`onboarding-ops`: replay, rebuild, dead letters, erasure, topics and imports, for operators.
 
 Each command reads the services' settings variables, does its work with a progress bar on
 stderr, and ends with a summary on stdout. A failure is one message on stderr and exit
@@ -13,6 +13,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -26,6 +27,7 @@ from pymongo.errors import PyMongoError
 from onboarding_ops import commands, render
 from onboarding_ops.arguments import check_employee_id, parse_since
 from onboarding_ops.bootstrap import Ops
+from onboarding_ops.bulk_import import plan_import
 from onboarding_ops.console import err, out
 from onboarding_ops.errors import BAD_ARGUMENT, NEEDS_OPERATOR, RUNTIME_FAILURE, OpsError
 from onboarding_ops.settings import Settings
@@ -33,9 +35,9 @@ from onboarding_ops.settings import Settings
 app = typer.Typer(
     name="onboarding-ops",
     help=(
-        "Operate the onboarding platform: topics, replay, view rebuild, dead letters, erasure. "
-        "Reads the services' settings variables (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URL, "
-        "PII_HASH_KEY, LOG_FORMAT, ...)."
+        "Operate the onboarding platform: topics, replay, view rebuild, dead letters, erasure, "
+        "bulk imports. Reads the services' settings variables (KAFKA_BOOTSTRAP_SERVERS, "
+        "MONGODB_URL, PII_HASH_KEY, INGEST_URL, API_KEY, WEBHOOK_SECRET, LOG_FORMAT, ...)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -179,3 +181,54 @@ def dlq_redrive(
             check_employee_id(employee)
         summary = asyncio.run(commands.redrive(ctx.obj, employee))
     render.redrive_summary(out(), summary)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV whose header names HR fields (empty cell: field absent), or JSON lines.",
+            show_default=False,
+        ),
+    ],
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", help="csv or jsonl; default: from the extension."),
+    ] = None,
+    rejected: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejected",
+            help="Where rejected rows go, with their reasons (JSON lines).",
+            show_default="FILE.rejected.jsonl",
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Where progress is kept, to resume a run cut short.",
+            show_default="FILE.import-state",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            help="Records per request, 1 to 1,000 (a resumed import keeps its own).",
+            show_default="1000",
+        ),
+    ] = None,
+) -> None:
+    """Send HR records from a file through ingest-service (INGEST_URL), in batches.
+
+    Exit 0 once every record is answered, accepted or rejected (the summary counts both;
+    rejected rows go to --rejected with their reasons); 1 if the run failed (run it again:
+    it resumes, and writes nothing twice); 2 if the file or the options are wrong.
+    """
+    with _errors():
+        plan = plan_import(file, format_name, state, rejected, batch_size)
+        summary = asyncio.run(commands.import_file(ctx.obj, plan))
+    render.import_summary(out(), summary)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from onboarding_ops import bulk_import as importing
 from onboarding_ops import erase as erasing
 from onboarding_ops import rebuild as rebuilding
 from onboarding_ops import redrive as redriving
@@ -11,6 +12,7 @@ from onboarding_ops import replay as replaying
 from onboarding_ops.bootstrap import Ops, load_erasures, open_kafka, open_view
 from onboarding_ops.console import progress
 from onboarding_ops.dead_letters import DeadLetters, read_dead_letters
+from onboarding_ops.gateway import open_gateway
 from onboarding_ops.kafka_admin import admin_client
 from onboarding_ops.reconcile import TopicReport, reconcile_topics
 
@@ -55,3 +57,9 @@ async def rebuild(ops: Ops) -> rebuilding.RebuildSummary:
         erasures = await load_erasures(ops, kafka)
         with progress() as tracker:
             return await rebuilding.rebuild(ops, kafka, view, erasures, tracker)
+
+
+async def import_file(ops: Ops, plan: importing.ImportPlan) -> importing.ImportSummary:
+    async with open_gateway(ops) as gateway:
+        with progress() as tracker:
+            return await importing.run_import(plan, gateway, tracker)

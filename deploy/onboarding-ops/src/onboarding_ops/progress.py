@@ -53,7 +53,8 @@ class RichProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._finish()
+        if exc is None:  # a failed run keeps its bar where it stopped
+            self._finish()
         self._progress.stop()
 
     def begin(self, description: str, total: int) -> None:

@@ -7,6 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from onboarding_ops.bulk_import import ImportSummary
 from onboarding_ops.dead_letters import DeadLetter
 from onboarding_ops.erase import EraseSummary
 from onboarding_ops.rebuild import RebuildSummary
@@ -112,4 +113,15 @@ def redrive_summary(console: Console, s: RedriveSummary) -> None:
     console.print(
         f"redrive {s.run_id}: {s.redriven} HR events sent back for {s.employees} employees "
         f"({s.waiting} dead letters marked redriven)"
+    )
+
+
+def import_summary(console: Console, s: ImportSummary) -> None:
+    where = f" (rows and reasons in {s.rejected_path})" if s.rejected else ""
+    earlier = f"; {s.already:,} of them sent by an earlier run" if s.already else ""
+    console.print(
+        f"import {s.file}: {s.read:,} records read, {s.accepted:,} accepted, "
+        f"{s.rejected:,} rejected{where}{earlier}",
+        markup=False,
+        soft_wrap=True,
     )

@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
-from onboarding_runtime.settings import KafkaSettings, MongoSettings, ServiceSettings
-from pydantic import Field, model_validator
+from onboarding_runtime.settings import (
+    KafkaSettings,
+    MongoSettings,
+    ServiceSettings,
+    secret_items,
+)
+from pydantic import Field, HttpUrl, SecretStr, model_validator
 
+from onboarding_ops.signing import signing_keys
 from onboarding_ops.topics import Durability
 
 
 class Settings(ServiceSettings, KafkaSettings, MongoSettings):
-    # How long to wait for the broker or the database before giving up with a clear message.
+    # How long to wait for the broker, the database or ingest-service (`import`) before
+    # giving up with a clear message.
     ops_connect_timeout_s: float = Field(default=10.0, gt=0)
     # Topics have this many replicas (1 for the local single-broker stack, 3 in production).
     kafka_replication_factor: int = Field(default=1, ge=1)
@@ -26,10 +33,32 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
     # How long a rebuild waits for that at most; longer, and it keeps the old collection and
     # fails (run it again once the projector is moving).
     rebuild_projector_wait_s: float = Field(default=120.0, gt=0)
+    # Where `import` posts its batches: ingest-service's address (its INGEST_PORT locally).
+    ingest_url: HttpUrl = HttpUrl("http://localhost:8000")
+    # ingest-service's own credentials, as it reads them: `import` sends the first key as
+    # X-API-Key and signs each batch with every secret (Standard Webhooks `whsec_...`).
+    api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
 
     @property
     def durability(self) -> Durability:
         return Durability(self.kafka_replication_factor, self.kafka_min_insync_replicas)
+
+    @property
+    def import_api_key(self) -> str | None:
+        """The key `import` sends: the first of API_KEY's (comma-separated to rotate)."""
+        keys = secret_items(self.api_key)
+        return keys[0] if keys else None
+
+    def import_signing_keys(self) -> list[bytes]:
+        if self.webhook_secret is None:
+            return []
+        return signing_keys(self.webhook_secret.get_secret_value())
+
+    @model_validator(mode="after")
+    def _secrets_are_well_formed(self) -> Settings:
+        self.import_signing_keys()  # raises ValueError naming WEBHOOK_SECRET, never its value
+        return self
 
     @model_validator(mode="after")
     def _replicated_in_production(self) -> Settings:
