@@ -189,7 +189,7 @@ def test_an_import_of_600_rows_in_three_batches_makes_every_valid_person_a_user_
         f"(rows and reasons in {path}.rejected.jsonl)\n"
     )
     assert again.returncode == 0, again.stderr
-    assert len(valid) == 574 and len(invalid) == 26  # the three kinds of bad rows, all there
+    assert (len(valid), len(invalid)) == (574, 26)  # the three kinds of bad rows, all there
     assert "600 of them sent by an earlier run" in again.stdout
     rejected = [
         json.loads(line) for line in Path(f"{path}.rejected.jsonl").read_text().splitlines()
