@@ -78,6 +78,8 @@ DeadLetter = Callable[[Record, Failure], Awaitable[None]]
 # Before the first record of a new assignment: given each assigned partition's committed
 # offset (those with one); False means not ready yet (called again, backing off).
 Prepare = Callable[[Mapping[TopicPartition, int]], Awaitable[bool]]
+# When a record may be handled (Unix seconds), or None: now (`delays.py`).
+Due = Callable[[Record], float | None]
 LaneKey = tuple[TopicPartition, bytes | None]
 
 
@@ -104,7 +106,14 @@ class ConsumerRunner:
         settle: Callable[[], Awaitable[None]] | None = None,
         prepare: Prepare | None = None,
         rebalance_timeout_s: float = 90.0,
+        due: Due | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`due`: when a record may be handled (Unix seconds; None: now). A record not due
+        yet is not fetched into memory: its partition is paused at it until then, so what
+        waits stays in Kafka, durable and committed behind (`delays.py`). Meant for topics
+        whose records come due in their order (a delay topic: one delay, written in time
+        order). `clock`: what time it is, for `due`."""
         self.name = name
         self._kafka = kafka
         self._group_id = group_id
@@ -127,6 +136,10 @@ class ConsumerRunner:
         self._unprepared = True  # a new assignment came: `prepare` before its first record
         self._assigned: set[TopicPartition] = set()  # what the last assignment gave
         self._rebalance_timeout_s = rebalance_timeout_s
+        self._due = due
+        self._clock = clock
+        # Partitions paused at a record not due yet, and when it is.
+        self.held: dict[TopicPartition, float] = {}
         self._stopping = asyncio.Event()
         # Batch mode: held while a batch is handled and committed; a revocation waits for it.
         self._batch_guard = asyncio.Lock()
@@ -189,6 +202,7 @@ class ConsumerRunner:
     async def _loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
             await self._lag.update(consumer, self._trackers)
+            self._release_due(consumer)
             self._backpressure(consumer)
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
             self.last_poll = time.monotonic()
@@ -196,8 +210,10 @@ class ConsumerRunner:
             batches = {tp: records for tp, records in batches.items() if tp in owned}
             if batches and self._unprepared and not await self._prepared(consumer):
                 continue  # stopping; nothing dispatched, nothing committed past
-            for records in batches.values():
+            for tp, records in batches.items():
                 for record in records:
+                    if self._hold(consumer, tp, record):
+                        break  # the rest of the partition comes due after it
                     self._dispatch(record)
             if time.monotonic() - self._last_commit >= self._commit_interval_s:
                 await self._commit(consumer, set(self._trackers))
@@ -226,6 +242,27 @@ class ConsumerRunner:
             return False  # the coordinator is away: asked again
         return await self._prepare(starts)
 
+    def _hold(self, consumer: AIOKafkaConsumer, tp: TopicPartition, record: Record) -> bool:
+        """Pause `tp` at `record` if it is not due yet; it is fetched again when it is."""
+        when = self._due(record) if self._due is not None else None
+        if when is None or when <= self._clock():
+            return False
+        consumer.seek(tp, record.offset)
+        consumer.pause(tp)
+        self.held[tp] = when
+        return True
+
+    def _release_due(self, consumer: AIOKafkaConsumer) -> None:
+        """Partitions whose held record is due now fetch again (unless backpressure holds
+        them all); partitions this member no longer owns are forgotten."""
+        owned = consumer.assignment()
+        now = self._clock()
+        for tp, when in list(self.held.items()):
+            if tp not in owned or when <= now:
+                del self.held[tp]
+                if tp in owned:
+                    consumer.resume(tp)
+
     def _backpressure(self, consumer: AIOKafkaConsumer) -> None:
         """Stop fetching while the dependency is down or too much is unfinished in memory."""
         assigned = consumer.assignment()
@@ -235,8 +272,8 @@ class ConsumerRunner:
         waiting = self.breaker.is_open and unfinished > 0
         if waiting or unfinished >= self._max_pending:
             consumer.pause(*assigned)
-        elif consumer.paused():
-            consumer.resume(*consumer.paused())
+        elif paused := set(consumer.paused()) - set(self.held):
+            consumer.resume(*paused)
 
     def _dispatch(self, record: Record) -> None:
         tp = TopicPartition(record.topic, record.partition)
