@@ -1,5 +1,6 @@
 """The public event contract: CloudEvent envelope, HR and enriched-user models, the erasure
-and redrive log records, topic names. JSON Schemas: `onboarding_events.schemas`."""
+and redrive log records, the retry tiers' headers (`waiting`), topic names. JSON Schemas:
+`onboarding_events.schemas`."""
 
 from onboarding_events.cloudevent import (
     CONTENT_TYPE,
@@ -32,6 +33,7 @@ from onboarding_events.hr import (
 )
 from onboarding_events.markers import REDRIVE_HEADER, REPLAY_HEADER
 from onboarding_events.redrive import REDRIVES_TOPIC, DeadLetterRedriven, redrive_key
+from onboarding_events.waiting import RETRY_TOPICS, Waiting
 
 __all__ = [
     "CONTENT_TYPE",
@@ -44,6 +46,7 @@ __all__ = [
     "REDRIVES_TOPIC",
     "REDRIVE_HEADER",
     "REPLAY_HEADER",
+    "RETRY_TOPICS",
     "USERS_ENRICHED_TOPIC",
     "USER_ENRICHED",
     "CloudEvent",
@@ -55,6 +58,7 @@ __all__ = [
     "HrUser",
     "HrUserUpserted",
     "UserEnriched",
+    "Waiting",
     "header_map",
     "hr_user_upserted_json",
     "is_onboarded",

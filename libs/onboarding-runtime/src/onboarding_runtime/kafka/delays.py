@@ -8,9 +8,9 @@ then. Nothing waits in memory and nothing blocks the topic it came from.
 
 from __future__ import annotations
 
-from onboarding_runtime.kafka.lanes import Record
+from onboarding_events.waiting import DUE_AT  # Unix milliseconds, ASCII digits
 
-DUE_AT = "onboarding-due-at"  # Unix milliseconds, ASCII digits
+from onboarding_runtime.kafka.lanes import Record
 
 
 def due_header(when_s: float) -> tuple[str, bytes]:

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_events import (
+    HR_USERS_DLQ_TOPIC,
+    HR_USERS_TOPIC,
+    RETRY_TOPICS,
+    USERS_ENRICHED_TOPIC,
+)
 
 from onboarding_runtime.kafka.connection import KafkaConnection
 
@@ -39,6 +44,10 @@ TOPICS: tuple[TopicSpec, ...] = (
         },
     ),
     TopicSpec(HR_USERS_DLQ_TOPIC, configs=dict(_DELETE_AFTER_30_DAYS)),
+    # HR records waiting to be looked up again (`onboarding_events.waiting`): each waits at
+    # most a tier's delay (a day by default, at most a week) before it is written again or
+    # done, so 30 days' retention never deletes one that still waits; HR data, so deleted.
+    *(TopicSpec(topic, configs=dict(_DELETE_AFTER_30_DAYS)) for topic in RETRY_TOPICS),
 )
 
 
