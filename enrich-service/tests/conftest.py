@@ -19,7 +19,7 @@ from enrich_support import (
     EnrichFactory,
     Simulator,
     enrich_settings,
-    skip_to_end,
+    start_at_end,
     wait_ready,
 )
 from onboarding_devstack.processes import Managed, free_port, start, stop
@@ -69,7 +69,7 @@ def enrich(
         """`resume`: start where the test's group left off (a restart), not at the end."""
         settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
         if not resume:
-            await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
+            await start_at_end(kafka_bootstrap, settings)
         # Start-up reads the erasure log first: more than asgi-lifespan's default 5 s on a
         # busy 2-core machine with a fresh broker.
         app = create_app(settings)
@@ -89,7 +89,7 @@ def enrich_api(
     @contextlib.asynccontextmanager
     async def run(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
         settings = enrich_settings(kafka_bootstrap, okta_sim_url, unique_name, **changes)
-        await skip_to_end(kafka_bootstrap, settings.enrich_group_id)
+        await start_at_end(kafka_bootstrap, settings)
         app = create_app(settings)
         # 60 s: with the broker away, start-up waits out its bounds (`STARTUP_WAIT_S`, twice).
         async with (

@@ -19,6 +19,7 @@ from onboarding_devstack.processes import Managed, free_port
 from onboarding_events import (
     HR_USER_UPSERTED,
     HR_USERS_TOPIC,
+    RETRY_TOPICS,
     HrUser,
     HrUserUpserted,
     kafka_headers,
@@ -157,9 +158,12 @@ async def end_offsets(bootstrap: str, topic: str) -> Offsets:
         await consumer.stop()
 
 
-async def skip_to_end(bootstrap: str, group_id: str, topic: str = HR_USERS_TOPIC) -> None:
-    """Commit the group at the topic's end: a fresh service ignores earlier tests' events."""
-    offsets = await end_offsets(bootstrap, topic)
+async def skip_to_end(bootstrap: str, group_id: str, *topics: str) -> None:
+    """Commit the group at the topics' end (`hr.users.v1` by default): a fresh service
+    ignores earlier tests' events."""
+    offsets: Offsets = {}
+    for topic in topics or (HR_USERS_TOPIC,):
+        offsets.update(await end_offsets(bootstrap, topic))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id)
     await consumer.start()
     try:
@@ -206,6 +210,12 @@ async def read_until(
                 raise AssertionError(f"not done within {within}s; got {len(found)} records")
     finally:
         await consumer.stop()
+
+
+async def start_at_end(bootstrap: str, settings: Settings) -> None:
+    """Both of the service's groups start at the end: the HR topic's and the retry tiers'."""
+    await skip_to_end(bootstrap, settings.enrich_group_id)
+    await skip_to_end(bootstrap, settings.retry_group_id, *RETRY_TOPICS)
 
 
 def enrich_settings(kafka_bootstrap: str, okta_url: str, group: str, **changes: Any) -> Settings:

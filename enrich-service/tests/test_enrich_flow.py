@@ -152,7 +152,7 @@ async def test_a_missing_user_ends_in_the_dead_letter_topic_with_its_headers(
     employee, email = unique_person()
     event = hr_event(employee, email)
     dlq_since = await end_offsets(kafka_bootstrap, HR_USERS_DLQ_TOPIC)
-    async with enrich(enrich_not_found_retry_s=2.0):
+    async with enrich(enrich_not_found_retry_s=2.0, enrich_retry_delays_s="0.5,1"):
         await publish_hr(kafka_bootstrap, [event])
         [record] = await read_until(kafka_bootstrap, dlq_since, {employee}, bool, within=30)
 

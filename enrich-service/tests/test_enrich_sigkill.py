@@ -21,7 +21,7 @@ from enrich_support import (
     wait_ready,
 )
 from onboarding_devstack.processes import Managed, free_port, pid_alive, start, stop
-from onboarding_events import USERS_ENRICHED_TOPIC
+from onboarding_events import RETRY_TOPICS, USERS_ENRICHED_TOPIC
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +51,7 @@ async def test_sigkill_mid_batch_and_restart_loses_nothing(
         "LOG_FORMAT": "text",
     }
     await skip_to_end(kafka_bootstrap, unique_name)
+    await skip_to_end(kafka_bootstrap, f"{unique_name}.retry", *RETRY_TOPICS)
     proc = Managed("enrich-service", tmp_path)
     keys = {e for e, _ in people}
     since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)

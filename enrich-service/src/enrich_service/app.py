@@ -1,5 +1,6 @@
-"""The composition root: the lifespan opens the producer and Okta client and runs the
-consumer; the preview (`preview.py`) shares the Okta client and the consumer's breaker."""
+"""The composition root: the lifespan opens the producer and Okta client and runs the two
+consumers (`hr.users.v1`, and the retry tiers where people not in Okta yet wait:
+`waiting.py`); the preview (`preview.py`) shares the Okta client and the consumer's breaker."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from onboarding_events import (
     HR_USERS_DLQ_TOPIC,
     HR_USERS_TOPIC,
+    RETRY_TOPICS,
     USERS_ENRICHED_TOPIC,
+    HrUserUpserted,
     UserEnriched,
     kafka_headers,
 )
@@ -31,16 +35,18 @@ from onboarding_runtime.kafka import (
     dead_letter_to,
     read_before,
 )
+from onboarding_runtime.kafka.delays import due_at
 from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.published import PublishedVersions
 from onboarding_runtime.supervision import Supervisor
 
-from enrich_service.handlers import on_hr_user_upserted
+from enrich_service.handlers import UserNotFound, on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.preview import Previewer, preview_router
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
 from enrich_service.records import decode
 from enrich_service.settings import Settings
+from enrich_service.waiting import NotFoundInTime, WaitingWriter, dead_letter_as_hr, waiting_of
 
 # How long start-up waits for the erasure log and the published versions before serving
 # (not ready) while they go on loading.
@@ -84,12 +90,18 @@ def create_app(
         except PublishError:
             raise BrokerUnavailable() from None  # the partition waits; nothing dead-lettered
 
-    async def handle(record: Record) -> None:
+    schedule = settings.retry_schedule()
+    waiting = WaitingWriter(producer)
+
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock(), UTC)
+
+    async def enrich(record: Record, event: HrUserUpserted, hr_offset: int) -> None:
         await on_hr_user_upserted(
-            decode(record),
+            event,
             okta=okta_client,
             publish=publish,
-            hr_offset=record.offset,
+            hr_offset=hr_offset,
             not_found_retry_s=settings.enrich_not_found_retry_s,
             erased=erasures.erasures.covers,
             sync_erasures=erasures.sync,
@@ -97,6 +109,28 @@ def create_app(
             recent=recent,
             sent_again=sent_again(record.headers),
         )
+
+    async def handle(record: Record) -> None:
+        """An HR record: enriched now, or, its person not in Okta yet, to retry tier 1 (and
+        committed past: it waits there, not here)."""
+        event = decode(record)
+        try:
+            await enrich(record, event, record.offset)
+        except UserNotFound:
+            await waiting.write(record, schedule.first(event, record, now()))
+
+    async def handle_due(record: Record) -> None:
+        """A retry tier's record come due: enriched now, or on to the next tier, or, past
+        its time, dead-lettered as its HR record's failure."""
+        where = waiting_of(record)
+        event = decode(record)
+        try:
+            await enrich(record, event, where.hr_offset)
+        except UserNotFound:
+            later = schedule.next(event, where, now())
+            if later is None:
+                raise NotFoundInTime(where) from None
+            await waiting.write(record, later)
 
     async def prepare(starts: Mapping[TopicPartition, int]) -> bool:
         """On assignment: the newest versions the previous owners published, read to the
@@ -117,6 +151,9 @@ def create_app(
         recent.learn(record.value() for record in before)
         return True
 
+    async def prepare_due(starts: Mapping[TopicPartition, int]) -> bool:
+        return await published.sync()
+
     breaker = CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s)
     runner = ConsumerRunner(
         name="enrich",
@@ -134,6 +171,29 @@ def create_app(
         settle=producer.flush,
         prepare=prepare,
     )
+    # The retry tiers: their own group, breaker and lanes, so what comes due waits behind
+    # nothing on `hr.users.v1` and nothing there waits behind it. Okta's budget is shared
+    # (the one client).
+    retry_runner = ConsumerRunner(
+        name="enrich-retry",
+        kafka=kafka,
+        group_id=settings.retry_group_id,
+        topics=list(RETRY_TOPICS),
+        handler=handle_due,
+        dead_letter=remembering(
+            dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
+        ),
+        concurrency=settings.enrich_concurrency,
+        supersedes=recent.supersedes,
+        on_superseded=recent.superseded,
+        max_pending=settings.enrich_max_pending,
+        breaker=CircuitBreaker("enrich-retry", probe_interval_s=settings.enrich_probe_interval_s),
+        settle=producer.flush,
+        prepare=prepare_due,
+        due=due_at,
+        clock=clock,
+    )
+    runners = (runner, retry_runner)
 
     async def consume() -> None:
         # Not one HR event before the erasure log and the published versions are loaded,
@@ -142,7 +202,9 @@ def create_app(
         await erasures.caught_up.wait()
         await published.caught_up.wait()
         app.state.consuming = True
-        await runner.run()
+        async with asyncio.TaskGroup() as group:
+            for each in runners:
+                group.create_task(each.run(), name=each.name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -157,7 +219,8 @@ def create_app(
             yield
         finally:
             supervisor.stopping()
-            runner.stop()  # a running consumer drains and commits before it ends
+            for each in runners:
+                each.stop()  # a running consumer drains and commits before it ends
             if not app.state.consuming:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -170,6 +233,9 @@ def create_app(
 
     async def consumer_ready() -> bool:
         return runner.healthy()
+
+    async def retry_consumer_ready() -> bool:
+        return retry_runner.healthy()
 
     async def erasures_loaded() -> bool:
         return erasures.caught_up.is_set()
@@ -186,7 +252,7 @@ def create_app(
         api_keys=settings.api_keys(),
         enabled=settings.preview_enabled,
         concurrency=settings.enrich_preview_concurrency,
-        not_found_retry_s=settings.enrich_not_found_retry_s,
+        schedule=schedule,
         retry_after_s=settings.enrich_probe_interval_s,
         pseudonymize=pseudonymize,
         clock=clock,
@@ -202,6 +268,7 @@ def create_app(
         telemetry=tracing.fastapi_telemetry(),
     )
     app.state.runner = runner
+    app.state.retry_runner = retry_runner
     app.state.supervisor = supervisor
     app.state.consuming = False
     app.include_router(preview_router(previewer))
@@ -212,6 +279,7 @@ def create_app(
                 "erasures": erasures_loaded,
                 "published_versions": versions_loaded,
                 "consumer": consumer_ready,
+                "retry_consumer": retry_consumer_ready,
                 "tasks": supervisor.ready,
             },
             causes=(supervisor.causes, kafka.access.causes),

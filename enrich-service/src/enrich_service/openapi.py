@@ -27,8 +27,9 @@ class Preview(BaseModel):
                     "user": None,
                     "status": "pending",
                     "reason": "okta_user_not_found",
-                    "message": "no Okta user with this email yet: enrichment would search "
-                    "again for 3600 s, then dead-letter the event",
+                    "message": "no Okta user with this email yet: enrichment would look "
+                    "again after 10 s, 60 s, 600 s, 3600 s, 86400 s (then every 86400 s) "
+                    "until 2026-03-04T09:00:00+00:00, then dead-letter the event",
                 },
             ]
         }
@@ -38,9 +39,11 @@ class Preview(BaseModel):
         description="The user exactly as `GET /v1/users/{id}` would serve them once this "
         "record is enriched; `null` unless `status` is `completed`"
     )
-    status: Literal["completed", "pending", "failed"] = Field(
+    status: Literal["completed", "pending", "scheduled", "failed"] = Field(
         description="What `GET /v1/users/{id}/status` would say: `completed` (enriched), "
-        "`pending` (enrichment would wait and try again), `failed` (dead-lettered at once)"
+        "`pending` (enrichment would wait and try again), `scheduled` (not in Okta yet "
+        "and the start date is ahead: looked up again on the retry schedule until the "
+        "start date plus a grace period), `failed` (dead-lettered at once)"
     )
     reason: str | None = Field(
         description="Why not `completed`: the code enrichment would record (the status "

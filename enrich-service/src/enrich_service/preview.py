@@ -29,6 +29,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -58,6 +59,7 @@ from enrich_service.openapi import (
     PREVIEW_SECURITY,
     Preview,
 )
+from enrich_service.waiting import RetrySchedule
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ class Previewer:
         api_keys: Sequence[str],
         enabled: bool,
         concurrency: int,
-        not_found_retry_s: float,
+        schedule: RetrySchedule,
         retry_after_s: float,
         pseudonymize: Pseudonymizer,
         clock: Callable[[], float],
@@ -97,7 +99,7 @@ class Previewer:
         self._keys = [key.encode() for key in api_keys if key]
         self._enabled = enabled
         self._previews = asyncio.Semaphore(concurrency)
-        self._not_found_retry_s = not_found_retry_s
+        self._schedule = schedule
         self._retry_after_s = retry_after_s
         self._pseudonymize = pseudonymize
 
@@ -139,7 +141,7 @@ class Previewer:
             return _refusal(503, OKTA_DOWN, self._breaker.next_probe_in())
         try:
             user = await enriched_user(
-                hr, okta=self._okta, not_found_retry_s=self._not_found_retry_s
+                hr, okta=self._okta, not_found_retry_s=self._schedule.not_found_retry_s
             )
         except OktaBusy as exc:
             log.info("preview refused: Okta's budget is short")
@@ -148,7 +150,7 @@ class Previewer:
             log.warning("preview refused: Okta unavailable (%s)", exc.code)
             return _refusal(503, OKTA_DOWN, self._retry_after_s)
         except UserNotFound as exc:
-            outcome = _pending(exc, f"{exc}: enrichment would search again for {exc.retry_for:g} s")
+            outcome = self._waiting(hr, exc)
         except RetryableError as exc:
             outcome = _pending(exc, f"{exc}: enrichment would try again")
         except PermanentError as exc:
@@ -165,6 +167,19 @@ class Previewer:
             },
         )
         return JSONResponse(outcome.model_dump(mode="json"))
+
+    def _waiting(self, hr: HrUser, exc: UserNotFound) -> Preview:
+        """Not in Okta yet: what the retry tiers would do with the person (`waiting.py`)."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        start = hr.start_date
+        scheduled = start is not None and start > now.date()
+        until = self._schedule.wait_until(start, now)
+        message = (
+            f"{exc}: enrichment would look again after {self._schedule.describe()} "
+            f"until {until.isoformat()}, then dead-letter the event"
+        )
+        status: Literal["pending", "scheduled"] = "scheduled" if scheduled else "pending"
+        return Preview(user=None, status=status, reason=exc.code, message=message)
 
 
 def _pending(exc: RetryableError, message: str) -> Preview:

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from onboarding_events.waiting import RETRY_TIERS
 from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank, secret_items
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from enrich_service.waiting import RetrySchedule, parse_delays
+
+DAY_S = 24 * 3600.0
+MAX_RETRY_DELAY_S = 7 * DAY_S  # the retry topics keep 30 days: a week's wait is far inside
 
 # The local Okta simulator's address and token: development and tests only.
 SIMULATOR_URL = "http://127.0.0.1:8010"
@@ -24,9 +30,15 @@ class Settings(ServiceSettings, KafkaSettings):
     enrich_group_id: str = "enrich-service"
     # Employees enriched at the same time; each makes up to three Okta calls at once.
     enrich_concurrency: int = Field(default=16, ge=1, le=512)
-    # A user not (yet) in Okta is searched again on a widening schedule for this long, then
-    # dead-lettered: Okta's search is eventually consistent and accounts come late.
-    enrich_not_found_retry_s: float = Field(default=3600.0, gt=0)
+    # A person not (yet) in Okta waits on the retry tiers (`waiting.py`), looked up again
+    # after each of these delays in seconds (comma-separated, one retry topic each, at most
+    # five, each at most a week; the last repeats): 10 s, 1 min, 10 min, 1 h, 1 day.
+    enrich_retry_delays_s: str = "10,60,600,3600,86400"
+    # ... for this long after the first lookup (3 days: accounts are often created by a
+    # separate provisioning run), then dead-lettered as `okta_user_not_found`.
+    enrich_not_found_retry_s: float = Field(default=3 * DAY_S, gt=0)
+    # ... or, for a hire whose start date is ahead (`scheduled`), until that date plus this.
+    enrich_prehire_grace_s: float = Field(default=7 * DAY_S, ge=0)
     # While Okta is down, one probe every this many seconds (doubling up to 30 s).
     enrich_probe_interval_s: float = Field(default=2.0, gt=0)
     # Unfinished HR events held in memory before fetching pauses.
@@ -48,6 +60,31 @@ class Settings(ServiceSettings, KafkaSettings):
     # Previews are refused (429) while less than this share of an Okta operation's rate
     # limit is left in its window: what is left is the consumer's.
     enrich_preview_reserve: float = Field(default=0.25, ge=0, lt=1)
+
+    @field_validator("enrich_retry_delays_s")
+    @classmethod
+    def _retry_delays(cls, value: str) -> str:
+        try:
+            delays = parse_delays(value)
+        except ValueError:
+            raise ValueError("ENRICH_RETRY_DELAYS_S: seconds, comma-separated") from None
+        if not 1 <= len(delays) <= RETRY_TIERS:
+            raise ValueError(f"ENRICH_RETRY_DELAYS_S: between 1 and {RETRY_TIERS} delays")
+        if not all(0 < d <= MAX_RETRY_DELAY_S for d in delays):
+            raise ValueError("ENRICH_RETRY_DELAYS_S: each delay above 0 and at most a week")
+        return value
+
+    @property
+    def retry_group_id(self) -> str:
+        """The retry tiers' consumer group: `ENRICH_GROUP_ID` plus `.retry`."""
+        return f"{self.enrich_group_id}.retry"
+
+    def retry_schedule(self) -> RetrySchedule:
+        return RetrySchedule(
+            delays_s=parse_delays(self.enrich_retry_delays_s),
+            not_found_retry_s=self.enrich_not_found_retry_s,
+            prehire_grace_s=self.enrich_prehire_grace_s,
+        )
 
     @model_validator(mode="after")
     def _require_real_okta_in_production(self) -> Settings:

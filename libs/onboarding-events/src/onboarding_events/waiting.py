@@ -31,7 +31,8 @@ FIRST_ATTEMPT = "onboarding-first-attempt-at"  # when the HR record was first ha
 WAIT_UNTIL = "onboarding-wait-until"  # after this, not found is a failure (dead letter)
 HR_SOURCE = "onboarding-hr-source"  # topic/partition/offset of the HR record: its version
 WAITING = "onboarding-waiting"  # why: `pending` (not in Okta yet) or `scheduled` (pre-hire)
-WAITING_HEADERS = frozenset({DUE_AT, TIER, FIRST_ATTEMPT, WAIT_UNTIL, HR_SOURCE, WAITING})
+LOOKUPS = "onboarding-lookups"  # how many times the person was looked up so far
+WAITING_HEADERS = frozenset({DUE_AT, TIER, FIRST_ATTEMPT, WAIT_UNTIL, HR_SOURCE, WAITING, LOOKUPS})
 
 Reason = Literal["pending", "scheduled"]
 
@@ -56,6 +57,7 @@ class Waiting:
     hr_partition: int
     hr_offset: int
     reason: Reason
+    lookups: int = 1
 
     @property
     def topic(self) -> str:
@@ -69,6 +71,7 @@ class Waiting:
             (WAIT_UNTIL, _ms(self.wait_until)),
             (HR_SOURCE, f"{self.hr_topic}/{self.hr_partition}/{self.hr_offset}".encode()),
             (WAITING, self.reason.encode()),
+            (LOOKUPS, str(self.lookups).encode()),
         ]
 
     @classmethod
@@ -95,6 +98,7 @@ class Waiting:
                 hr_partition=int(partition),
                 hr_offset=int(offset),
                 reason="scheduled" if reason == "scheduled" else "pending",
+                lookups=int(found.get(LOOKUPS, b"1")),
             )
         except (KeyError, ValueError, OverflowError, OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"unreadable retry-tier headers: {type(exc).__name__}") from None
