@@ -24,8 +24,10 @@ from onboarding_events import (
     HrUser,
     HrUserUpserted,
     UserEnriched,
+    Waiting,
     kafka_headers,
 )
+from onboarding_events.waiting import Reason
 from onboarding_runtime.kafka import EventProducer
 from query_service.app import create_app
 from query_service.settings import Settings
@@ -87,7 +89,8 @@ class SentHr:
 
 
 class Publisher:
-    """Publishes as ingest (HR), enrich (enriched, tombstone) and the DLQ policy do."""
+    """Publishes as ingest (HR), enrich (enriched, tombstone, retry tiers) and the DLQ
+    policy do."""
 
     def __init__(self, producer: EventProducer) -> None:
         self._producer = producer
@@ -149,6 +152,29 @@ class Publisher:
             USERS_ENRICHED_TOPIC, key=employee_id, value=value, headers=kafka_headers()
         )
         return Sent(int(meta.partition), int(meta.offset))
+
+    async def waiting(
+        self, hr: SentHr, *, tier: int, due_at: datetime, reason: Reason = "pending"
+    ) -> Waiting:
+        """The HR record written again, unchanged, to retry tier `tier` (as enrich does for
+        a person not in Okta yet), due at `due_at`."""
+        waiting = Waiting(
+            tier=tier,
+            due_at=due_at,
+            first_attempt_at=hr.event.time,
+            wait_until=due_at + timedelta(days=30),
+            hr_topic=HR_USERS_TOPIC,
+            hr_partition=hr.partition,
+            hr_offset=hr.offset,
+            reason=reason,
+        )
+        await self._producer.publish(
+            waiting.topic,
+            key=hr.event.subject,
+            value=hr.event.to_json(),
+            headers=[*kafka_headers(), *waiting.headers()],
+        )
+        return waiting
 
     async def dead_letter(self, hr: SentHr, *, code: str, message: str) -> None:
         now = datetime.now(UTC)

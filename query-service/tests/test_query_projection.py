@@ -53,7 +53,16 @@ async def test_a_completed_user_goes_from_pending_to_completed(
 
     await publish.enriched(hr)
     done = await eventually(lambda: status_of(api, unique_name, "completed"))
-    assert set(done) == {"id", "status", "event_id", "accepted_at", "completed_at", "error"}
+    assert set(done) == {
+        "id",
+        "status",
+        "event_id",
+        "accepted_at",
+        "completed_at",
+        "error",
+        "next_check_at",
+    }
+    assert done["next_check_at"] is None
     assert done["event_id"] == hr.event.id
     assert done["completed_at"] is not None
     assert done["error"] is None

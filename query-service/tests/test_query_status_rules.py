@@ -36,6 +36,7 @@ def test_accepted_only_is_pending() -> None:
         "accepted_at": "2024-01-10T09:30:00Z",
         "completed_at": None,
         "error": None,
+        "next_check_at": None,
     }
 
 

@@ -35,7 +35,7 @@ from tests.chaos.events import Topics, parse_topics
 from tests.chaos.ledger import Ledger
 from tests.chaos.logscan import scan_logs
 from tests.chaos.plan import Employee, Outcome, Plan, outcome_for
-from tests.chaos.rules import Answers, EmployeeFacts, outcome_rules, topic_rules
+from tests.chaos.rules import NOT_DONE, Answers, EmployeeFacts, outcome_rules, topic_rules
 from tests.chaos.sources import Sources
 from tests.chaos.verdict import Notice, NoticeKind, Violation, ViolationKind
 
@@ -118,8 +118,9 @@ async def settled(
     concurrency: int = 16,
 ) -> bool:
     """Quiet enough to check: every employee with an acknowledged event has a status that
-    is not `pending`, about their newest acknowledged event or a later-stamped one (a second
-    record of an older delivery: the checker judges it); `erased` employees may have none."""
+    is not `pending` (nor `scheduled`), about their newest acknowledged event or a
+    later-stamped one (a second record of an older delivery: the checker judges it);
+    `erased` employees may have none."""
     return not await unsettled(plan, ledger, sources, erased=erased, concurrency=concurrency)
 
 
@@ -143,7 +144,7 @@ async def unsettled(
         if status.status == 404 and employee_id in erased:
             continue
         body = status.body or {}
-        if status.status != 200 or body.get("status") == "pending":
+        if status.status != 200 or body.get("status") in NOT_DONE:
             waiting.append(f"{employee_id}: HTTP {status.status}, {body.get('status')}")
         elif body.get("event_id") != event_id and not _stamped_after(body, first_sent):
             waiting.append(

@@ -68,10 +68,11 @@ async def test_an_accepted_event_missing_from_the_topic_is_lost(world: World) ->
     assert _rules(result) == {("lost", "event_not_on_topic", who)}
 
 
-async def test_a_pending_status_is_lost(world: World) -> None:
+@pytest.mark.parametrize("waiting", ["pending", "scheduled"])
+async def test_a_pending_status_is_lost(world: World, waiting: str) -> None:
     who = _id(world, 1)
     status = world.sources.statuses[who]
-    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
+    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": waiting})
 
     result = await _check(world)
 
@@ -343,12 +344,13 @@ async def test_deliveries_given_up_are_reported(world: World) -> None:
     assert result.noticed("gave_up") == 1
 
 
-async def test_settled_once_no_status_is_pending(world: World) -> None:
+@pytest.mark.parametrize("waiting", ["pending", "scheduled"])
+async def test_settled_once_no_status_is_pending(world: World, waiting: str) -> None:
     assert await settled(world.plan, world.ledger, world.sources)
 
     who = _id(world, 0)
     status = world.sources.statuses[who]
-    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
+    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": waiting})
     assert not await settled(world.plan, world.ledger, world.sources)
 
 

@@ -12,7 +12,8 @@ from onboarding_ops.bootstrap import Ops, open_view
 from onboarding_ops.erase import ERASED_AT_HEADER
 from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.view import Put, VersionedWriter, version_of
-from onboarding_runtime.view.status import ACCEPTED
+from onboarding_runtime.view.status import ACCEPTED, WAITING
+from onboarding_runtime.view.versions import waiting_version
 from opskit import TEST_PII_KEY, OpsDriver, hr_event
 
 pytestmark = pytest.mark.integration
@@ -48,6 +49,23 @@ async def test_erase_removes_the_person_everywhere_and_remembers_it(driver: OpsD
     assert erasure.value is not None
     assert b"emp-21" not in erasure.value
     assert set(json.loads(erasure.value)) == {"erased_at"}
+
+
+async def test_erase_removes_a_person_known_only_as_waiting_on_a_retry_tier(
+    driver: OpsDriver,
+) -> None:
+    """Their HR record is on a retry tier and nothing else of theirs is projected yet."""
+    now = datetime.now(UTC)
+    async with open_view(driver.ops) as view:
+        tier = VersionedWriter(view.db, WAITING[2])
+        fields = {"event_id": "e", "waiting": "scheduled", "next_check_at": now}
+        await tier.put_if_newer(Put("emp-27", waiting_version(now, 3, now), fields))
+    assert await _known(driver.ops, "emp-27")
+
+    result = await driver.invoke("erase", "emp-27")
+
+    assert result.exit_code == 0, result.output
+    assert not await _known(driver.ops, "emp-27")
 
 
 async def test_the_tombstone_waits_out_enrichs_publish_fence_after_the_erasure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class UserStatus(BaseModel):
@@ -20,6 +20,7 @@ class UserStatus(BaseModel):
                     "accepted_at": "2024-01-10T09:30:00.123456Z",
                     "completed_at": "2024-01-10T09:30:01.200Z",
                     "error": None,
+                    "next_check_at": None,
                 },
                 {
                     "id": "67890",
@@ -28,17 +29,36 @@ class UserStatus(BaseModel):
                     "accepted_at": "2024-01-10T09:31:00Z",
                     "completed_at": "2024-01-10T09:31:42.500Z",
                     "error": "okta_user_not_found: no Okta user with that email",
+                    "next_check_at": None,
+                },
+                {
+                    "id": "24680",
+                    "status": "scheduled",
+                    "event_id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                    "accepted_at": "2024-01-10T09:32:00Z",
+                    "completed_at": None,
+                    "error": None,
+                    "next_check_at": "2024-01-11T09:32:10.250Z",
                 },
             ]
         },
     )
 
     id: str
-    status: Literal["pending", "completed", "failed"]
+    status: Literal["pending", "scheduled", "completed", "failed"] = Field(
+        description="`pending`: accepted, not enriched yet. `scheduled`: a future hire not in "
+        "Okta yet, looked up again at `next_check_at`; clients that know only "
+        "pending/completed/failed treat it as `pending`. `completed`: enriched. `failed`: "
+        "dead-lettered, the reason in `error`."
+    )
     event_id: str | None
     accepted_at: datetime | None
     completed_at: datetime | None
     error: str | None
+    next_check_at: datetime | None = Field(
+        description="`pending` or `scheduled` while the event waits on a retry tier: when it "
+        "is looked up in Okta again; otherwise `null`."
+    )
 
 
 class Problem(BaseModel):

@@ -1,4 +1,8 @@
-"""The three topics into the view: one bulk write per partition slice of a poll.
+"""The topics into the view: one bulk write per partition slice of a poll.
+
+`users.enriched.v1` into the users view; `hr.users.v1`, its dead letters and its five retry
+tiers into the status view (a record is shown waiting as soon as it is on a tier, not when
+it comes due).
 
 The runner retries a slice until its write succeeds (forever: while the database is down
 the projector pauses here) and commits the poll's offsets only after every slice is written.
@@ -10,12 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_events import (
+    HR_USERS_DLQ_TOPIC,
+    HR_USERS_TOPIC,
+    RETRY_TOPICS,
+    USERS_ENRICHED_TOPIC,
+)
 from onboarding_runtime.kafka import BrokerUnavailable, ConsumerRunner, KafkaConnection
 from onboarding_runtime.kafka.consumer import Record, RetryPolicy
 from onboarding_runtime.view import StatusView, UsersView
 
-TOPICS = (USERS_ENRICHED_TOPIC, HR_USERS_TOPIC, HR_USERS_DLQ_TOPIC)
+TOPICS = (USERS_ENRICHED_TOPIC, HR_USERS_TOPIC, HR_USERS_DLQ_TOPIC, *RETRY_TOPICS)
 
 Project = Callable[[Sequence[Record]], Awaitable[int]]
 SyncErasures = Callable[[], Awaitable[bool]]
@@ -26,6 +35,7 @@ def projections(users: UsersView, status: StatusView) -> dict[str, Project]:
         USERS_ENRICHED_TOPIC: users.project,
         HR_USERS_TOPIC: status.project_accepted,
         HR_USERS_DLQ_TOPIC: status.project_failed,
+        **dict.fromkeys(RETRY_TOPICS, status.project_waiting),
     }
 
 

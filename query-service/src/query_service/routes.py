@@ -99,7 +99,10 @@ def users_router(
         response_model=UserStatus,
         summary="Where the employee's newest HR event is",
         description="`pending` once accepted, `completed` once enriched, `failed` with the "
-        "dead-letter reason in `error`. A newer HR event (or a replay) makes it `pending` again.",
+        "dead-letter reason in `error`. A newer HR event (or a replay) makes it `pending` again. "
+        "While the event waits to be looked up in Okta again, `next_check_at` says when, and "
+        "a future hire not in Okta yet is `scheduled` (treat it as `pending` if you know only "
+        "pending/completed/failed).",
         responses={
             404: {"description": "Never seen, or erased", **NOT_FOUND},
             **COMMON_RESPONSES,

@@ -1,7 +1,7 @@
 """The MongoDB read model, shared by query-service (projector, API) and the ops tools.
 
 users.py      the `users` view: response bodies, versioned, behind the `pointer`
-status.py     the status view: accepted / failed / completed, merged at read time
+status.py     the status view: accepted / waiting / failed / completed, merged at read time
 writer.py     version-guarded bulk and single writes (`Put`, `Delete`, `Slice`)
 records.py    Kafka records of each topic into changes
 version_index what a projector has written, so a batch needs no read first

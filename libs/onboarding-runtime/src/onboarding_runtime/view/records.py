@@ -13,7 +13,8 @@ callers that use it alone (the rebuild tool).
 HR events are read leniently (envelope only): an HR event that enrich dead-lettered as
 invalid still has a status to show. What a decoder does read must have its type: an event
 id that is not a string, an `hroffset` that is not a number, a dead letter's header that is
-not UTF-8 text of its kind; a record with such a value is skipped, not guessed at.
+not UTF-8 text of its kind, retry-tier headers `Waiting.of` cannot read; a record with
+such a value is skipped, not guessed at.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, UserEnriched
+from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, UserEnriched, Waiting
 from pydantic import ValidationError
 
 from onboarding_runtime.kafka.consumer import Record
@@ -39,7 +40,7 @@ from onboarding_runtime.kafka.dead_letter import (
 )
 from onboarding_runtime.kafka.handling import logged_as
 from onboarding_runtime.metrics import RECORDS_SKIPPED
-from onboarding_runtime.view.versions import version_of
+from onboarding_runtime.view.versions import version_of, waiting_version
 from onboarding_runtime.view.writer import Change, Delete, Put, Slice
 
 log = logging.getLogger(__name__)
@@ -245,5 +246,31 @@ def failed_change(record: Record) -> Change | None:
             "failed_at": _header_time(record, LAST_FAILURE) or _record_time(record),
             "error": f"{code}: {message}" if message else code,
             "attempts": 0 if attempts is None else _header_number(attempts),
+        },
+    )
+
+
+@total
+def waiting_change(record: Record) -> Change | None:
+    """`hr.users.v1.retry.N`: the HR event unchanged, waiting to be looked up again; its
+    headers (`onboarding_events.waiting`) say why (`pending`, `scheduled`) and when. The
+    version is the HR record's (`onboarding-hr-source`) and then the due time, so the next
+    tier's record of the same HR record replaces this one and a newer HR event outranks both."""
+    employee_id, event_id, time = _hr_envelope(record)
+    try:
+        waiting = Waiting.of(record.headers or ())
+    except (TypeError, ValueError):  # there, but not as we write them
+        raise Unreadable("bad_header") from None
+    if waiting is None:  # on a retry tier without them: nothing says how long it waits
+        raise Unreadable("bad_header")
+    return Put(
+        employee_id,
+        waiting_version(time, waiting.hr_offset, waiting.due_at),
+        {
+            "event_id": event_id,
+            "accepted_at": time,
+            "waiting": waiting.reason,
+            "next_check_at": waiting.due_at,
+            "tier": waiting.tier,
         },
     )

@@ -14,12 +14,12 @@ from pymongo.errors import CollectionInvalid
 
 from onboarding_runtime.mongo import Document
 from onboarding_runtime.view.pointer import META, ActiveCollection
-from onboarding_runtime.view.status import ACCEPTED, FAILED
+from onboarding_runtime.view.status import ACCEPTED, FAILED, WAITING
 
 
 async def ensure_view(db: AsyncDatabase[Document], pointer: ActiveCollection) -> None:
     existing = set(await db.list_collection_names())
-    for name in (await pointer.name(), ACCEPTED, FAILED, META):
+    for name in (await pointer.name(), ACCEPTED, FAILED, *WAITING, META):
         if name not in existing:
             with contextlib.suppress(CollectionInvalid):  # another replica was first
                 await db.create_collection(name)

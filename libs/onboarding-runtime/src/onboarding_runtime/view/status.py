@@ -1,10 +1,15 @@
-"""The status view: where an employee's newest HR event is (pending, completed or failed).
+"""The status view: where an employee's newest HR event is (pending, waiting, completed or
+failed).
 
-Three sources, three writers, so each document still has exactly one writer (FerretDB v1
-does not apply an update atomically, and the three topics' partitions may belong to
-different consumers): `status_accepted` from `hr.users.v1`, `status_failed` from
-`hr.users.v1.dlq`, and completion from the `users` view itself (its version and
-`completed_at`). All carry the same version for the same HR event, so the status is
+Each source has its own writer, so each document still has exactly one writer (FerretDB v1
+does not apply an update atomically, and the topics' partitions may belong to different
+consumers): `status_accepted` from `hr.users.v1`, `status_failed` from `hr.users.v1.dlq`,
+`status_waiting_N` from each retry tier `hr.users.v1.retry.N`, and completion from the
+`users` view itself (its version and `completed_at`). The retry tiers get a collection each,
+not one between them: an employee's records on two tiers are on two topics, whose partitions
+the group may give to two members (aiokafka assigns round-robin), and a writer trusts the
+versions it wrote itself (`VersionedWriter`). All carry the same version for the same HR
+event (a waiting one adds its due time: `versions.waiting_version`), so the status is
 decided at read time by comparing them: see `merge`.
 """
 
@@ -15,19 +20,27 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from onboarding_events import RETRY_TOPICS
 from pymongo.asynchronous.database import AsyncDatabase
 
 from onboarding_runtime.kafka.consumer import Record
 from onboarding_runtime.mongo import Document
-from onboarding_runtime.view.records import accepted_change, failed_change, slice_of
+from onboarding_runtime.view.records import (
+    accepted_change,
+    failed_change,
+    slice_of,
+    waiting_change,
+)
 from onboarding_runtime.view.users import UsersView
-from onboarding_runtime.view.versions import time_of
+from onboarding_runtime.view.versions import hr_version, time_of
 from onboarding_runtime.view.writer import Erased, VersionedWriter
 
 ACCEPTED = "status_accepted"
 FAILED = "status_failed"
+# One per retry tier, in tier order (see the module docstring for why not one in all).
+WAITING: tuple[str, ...] = tuple(f"status_waiting_{n}" for n in range(1, len(RETRY_TOPICS) + 1))
 
-Status = Literal["pending", "completed", "failed"]
+Status = Literal["pending", "scheduled", "completed", "failed"]
 
 
 def merge(
@@ -35,6 +48,8 @@ def merge(
     accepted: Document | None,
     failed: Document | None,
     completed: Document | None,
+    *,
+    waiting: Document | None = None,
 ) -> dict[str, Any] | None:
     """The contract's status document, or None for an employee never seen.
 
@@ -45,6 +60,11 @@ def merge(
     A newer accepted record of the *same* event not sent again on purpose (a delivery whose
     first write timed out and whose retry was written again: enrich skips it as handled)
     has the outcome of the copy that was enriched, or it would be `pending` for good.
+
+    `waiting` (the newest of the retry tiers' documents) says why a pending event waits and
+    until when (`next_check_at`): only for the newest HR record itself, and only while it is
+    pending, so its completion or failure wins, and a newer HR record is plain `pending`
+    until it waits on a tier of its own.
     """
     if (
         failed is not None
@@ -55,20 +75,26 @@ def merge(
         # The event was enriched in the end (redriven, or another record of it): its failure
         # no longer counts, even from a second record ingest stamped a little later.
         failed = None
-    present = [d for d in (accepted, failed, completed) if d is not None]
+    present = [d for d in (accepted, failed, completed, waiting) if d is not None]
     if not present:
         return None
-    newest = max(str(d["version"]) for d in present)
+    latest = max(hr_version(str(d["version"])) for d in present)
+    newest = latest
     if accepted is not None and accepted["version"] == newest:
         # Only `accepted` is this new: a plain second record of a handled event takes the
         # outcome of the copy that was handled.
         newest = _handled_copy(accepted, failed, completed) or newest
     status: Status
+    next_check_at = None
     if completed is not None and completed["version"] == newest:
         status, source, done_at, error = "completed", completed, completed.get("completed_at"), None
     elif failed is not None and failed["version"] == newest:
         status, source, done_at = "failed", failed, failed.get("failed_at")
         error = failed.get("error")
+    elif waiting is not None and hr_version(str(waiting["version"])) == newest:
+        status = "scheduled" if waiting.get("waiting") == "scheduled" else "pending"
+        source, done_at, error = waiting, None, None
+        next_check_at = waiting.get("next_check_at")
     else:
         assert accepted is not None
         status, source, done_at, error = "pending", accepted, None, None
@@ -76,9 +102,10 @@ def merge(
         "id": employee_id,
         "status": status,
         "event_id": source.get("event_id"),
-        "accepted_at": _iso(time_of(max(str(d["version"]) for d in present))),
+        "accepted_at": _iso(time_of(latest)),
         "completed_at": _iso(done_at),
         "error": error,
+        "next_check_at": _iso(next_check_at),
     }
 
 
@@ -97,6 +124,12 @@ def _handled_copy(
     return max(same) if same else None
 
 
+def _newest_of(docs: Sequence[Document | None]) -> Document | None:
+    """The document of the highest version among `docs` (the retry tiers' waiting ones)."""
+    found = [d for d in docs if d is not None]
+    return max(found, key=lambda d: str(d["version"])) if found else None
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 
@@ -110,6 +143,10 @@ class StatusView:
         self._erased = erased
         self._accepted = VersionedWriter(db, ACCEPTED, erased=erased, copies_of_events=True)
         self._failed = VersionedWriter(db, FAILED, erased=erased)
+        self._waiting = {
+            topic: VersionedWriter(db, name, erased=erased)
+            for topic, name in zip(RETRY_TOPICS, WAITING, strict=True)
+        }
 
     async def project_accepted(self, records: Sequence[Record]) -> int:
         return await self._accepted.apply(slice_of(records, accepted_change))
@@ -117,22 +154,29 @@ class StatusView:
     async def project_failed(self, records: Sequence[Record]) -> int:
         return await self._failed.apply(slice_of(records, failed_change))
 
+    async def project_waiting(self, records: Sequence[Record]) -> int:
+        """One retry tier's records (one partition's, as every slice) into its collection."""
+        writer = self._waiting[records[0].topic]
+        return await writer.apply(slice_of(records, waiting_change))
+
     async def get(self, employee_id: str) -> dict[str, Any] | None:
         users = await self._users.collection()
-        accepted, failed, completed = await asyncio.gather(
+        accepted, failed, completed, *waiting = await asyncio.gather(
             self._db[ACCEPTED].find_one({"_id": employee_id}),
             self._db[FAILED].find_one({"_id": employee_id}),
             users.find_one({"_id": employee_id}, {"version": 1, "event_id": 1, "completed_at": 1}),
+            *(self._db[name].find_one({"_id": employee_id}) for name in WAITING),
         )
         if self._erased is not None:  # from before an erasure: never shown again
-            accepted, failed, completed = (
+            accepted, failed, completed, *waiting = (
                 None
                 if doc is None or self._erased(employee_id, time_of(str(doc["version"])))
                 else doc
-                for doc in (accepted, failed, completed)
+                for doc in (accepted, failed, completed, *waiting)
             )
-        return merge(employee_id, accepted, failed, completed)
+        return merge(employee_id, accepted, failed, completed, waiting=_newest_of(waiting))
 
     async def erase(self, employee_id: str) -> None:
         """Remove the employee from the status view (the users view has its own `erase`)."""
-        await asyncio.gather(self._accepted.erase(employee_id), self._failed.erase(employee_id))
+        writers = (self._accepted, self._failed, *self._waiting.values())
+        await asyncio.gather(*(writer.erase(employee_id) for writer in writers))
