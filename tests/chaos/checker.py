@@ -3,7 +3,7 @@
 Run it once the system is quiet (`settled`). Violations fail the run; notices are reported.
 
 - **lost**: a 202's event is not on `hr.users.v1`; an employee's status is `pending` or
-  missing, or a `completed` employee is not served.
+  missing, or a `completed` employee is not served (unless the event still waits).
 - **regressed**: the view is not the newest accepted version (by title), the status is
   not about the newest event, the last record on `users.enriched.v1` is not the view, or
   an enriched record is older (time, hroffset) than one before it.
@@ -12,13 +12,19 @@ Run it once the system is quiet (`settled`). Violations fail the run; notices ar
 - **resurrected**: an erased employee (no event after the erasure) is served, has a status,
   or has an enriched record after the tombstone.
 - **outcome**: an employee ended otherwise than the plan expects (`failed` needs a dead
-  letter of the newest event); **off_contract**: the webhook answered other than 202, 429,
-  503; **pii**: an id or email of the plan in a log file; **unverified**: the query API
-  answered something the check cannot judge.
+  letter of the newest event; `waiting_not_completed`: a person in Okta whose newest event
+  still waits on a retry tier); **off_contract**: the webhook answered other than 202,
+  429, 503; **pii**: an id or email of the plan in a log file; **unverified**: the query
+  API answered something the check cannot judge.
 
 Notices: a second unmarked HR record of one event (`hr_rewrite`), one HR offset enriched
 twice (`re_enrichment`), an event on the topic whose delivery never got its 202
-(`accepted_without_202`), deliveries that `gave_up` or were `refused`, `unreadable` records.
+(`accepted_without_202`), deliveries that `gave_up` or were `refused`, `unreadable` records,
+and `waiting`: the newest event still sits on a retry tier (`hr.users.v1.retry.N`), neither
+enriched nor dead-lettered. Not lost (it comes due again), so the status and view rules
+skip it: right for a person Okta never learned of (expected `failed`), a wrong outcome for
+one in Okta. Tier records are kept apart from `hr.users.v1`: an event that waited and was
+enriched later is delivered once.
 """
 
 from __future__ import annotations
@@ -29,13 +35,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, RETRY_TOPICS, USERS_ENRICHED_TOPIC
 
 from tests.chaos.events import Topics, parse_topics
 from tests.chaos.ledger import Ledger
 from tests.chaos.logscan import scan_logs
 from tests.chaos.plan import Employee, Outcome, Plan, outcome_for
-from tests.chaos.rules import NOT_DONE, Answers, EmployeeFacts, outcome_rules, topic_rules
+from tests.chaos.rules import (
+    NOT_DONE,
+    Answers,
+    EmployeeFacts,
+    outcome_rules,
+    topic_rules,
+    waiting_detail,
+)
 from tests.chaos.sources import Sources
 from tests.chaos.verdict import Notice, NoticeKind, Violation, ViolationKind
 
@@ -60,6 +73,11 @@ class CheckResult:
     def noticed(self, kind: NoticeKind) -> int:
         return sum(1 for n in self.notices if n.kind == kind)
 
+    @property
+    def waiting(self) -> int:
+        """Employees whose newest event still sits on a retry tier: not lost, not done."""
+        return self.noticed("waiting")
+
 
 async def check(
     plan: Plan,
@@ -72,13 +90,16 @@ async def check(
 ) -> CheckResult:
     """`erasures`: employee id -> erasure time, for every employee the orchestrator erased."""
     erasures = erasures or {}
-    hr, enriched, dlq = await asyncio.gather(
+    hr, enriched, dlq, *tiers = await asyncio.gather(
         sources.records(HR_USERS_TOPIC),
         sources.records(USERS_ENRICHED_TOPIC),
         sources.records(HR_USERS_DLQ_TOPIC),
+        *(sources.records(topic) for topic in RETRY_TOPICS),
     )
     ids = {e.employee_id for e in plan}
-    topics = parse_topics(hr, enriched, dlq, ids)
+    topics = parse_topics(
+        hr, enriched, dlq, ids, retry_tiers=[r for records in tiers for r in records]
+    )
     violations, notices = _ledger_rules(plan, ledger, topics)
     answers = await _answers(plan, sources, concurrency)
     accepted = ledger.accepted()
@@ -232,7 +253,12 @@ def _facts(
         if erased_at is None:
             raise ValueError(f"{employee.employee_id} is expected erased: give its erasure time")
         expected = outcome_for(employee.okta)
-    return EmployeeFacts(employee, accepted, expected, erased_at, tuple(notices))
+    waiting = None
+    if accepted and expected != "erased":
+        waiting = topics.still_waiting(employee.employee_id, accepted[max(accepted)])
+    if waiting is not None:
+        notices.append(Notice("waiting", employee.employee_id, waiting_detail(waiting)))
+    return EmployeeFacts(employee, accepted, expected, erased_at, tuple(notices), waiting)
 
 
 async def _answers(

@@ -1,8 +1,11 @@
-"""The three topics the checker reads, as typed records of the plan's employees.
+"""The topics the checker reads, as typed records of the plan's employees: `hr.users.v1`,
+`users.enriched.v1`, `hr.users.v1.dlq` and the retry tiers `hr.users.v1.retry.1` to `.5`.
 
 Only records keyed by one of `employee_ids` are kept (the topics are shared with other
-runs and tests); a value that is not the CloudEvent JSON the contract describes is counted
-in `unreadable`, never guessed at.
+runs and tests); a value that is not the CloudEvent JSON the contract describes (or a
+retry-tier record without readable tier headers) is counted in `unreadable`, never guessed
+at. A retry-tier record is the HR record written again to wait for Okta: it is kept apart
+from `hr`, so a waiting event is neither a second HR record nor a second delivery.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER
+from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, Waiting
 
 from tests.chaos.sources import JsonObject, TopicRecord
 
 DELIVERY_ID_HEADER = "delivery-id"
+DLQ_SOURCE_HEADER = "dlq-source"
 
 T = TypeVar("T")
 
@@ -59,6 +63,20 @@ class DeadLetter:
     offset: int
     event_id: str | None
     error_code: str | None
+    hr_offset: int | None = None  # of the HR record on `hr.users.v1` (`dlq-source`)
+
+
+@dataclass(frozen=True)
+class TierRecord:
+    """An HR record waiting on a retry tier for its person to appear in Okta."""
+
+    employee_id: str
+    event_id: str
+    waiting: Waiting  # its tier headers: tier, due time, deadline, HR record's offset
+
+    @property
+    def hr_offset(self) -> int:
+        return self.waiting.hr_offset
 
 
 @dataclass
@@ -66,6 +84,7 @@ class Topics:
     hr: dict[str, list[HrEvent]] = field(default_factory=dict)
     enriched: dict[str, list[Enriched]] = field(default_factory=dict)
     dead_letters: dict[str, list[DeadLetter]] = field(default_factory=dict)
+    tiers: dict[str, list[TierRecord]] = field(default_factory=dict)  # retry-tier records
     unreadable: int = 0
 
     def hr_at(self, employee_id: str, offset: int) -> HrEvent | None:
@@ -76,13 +95,34 @@ class Topics:
         found = self.enriched.get(employee_id)
         return found[-1] if found else None
 
+    def still_waiting(self, employee_id: str, event_id: str) -> TierRecord | None:
+        """The retry-tier record the event waits on now, if it does: none of its
+        enrichments is on the topic, and some HR record of it went to a tier and was not
+        dead-lettered since (a redriven copy that waits again is matched by its own HR
+        offset, not by the dead letter of the original)."""
+        who = employee_id
+        enriched = self.enriched.get(who, [])
+        if any(r.hr_event_id == event_id for r in enriched if not r.tombstone):
+            return None
+        letters = [d for d in self.dead_letters.get(who, []) if d.event_id == event_id]
+        if any(d.hr_offset is None for d in letters):
+            return None  # a dead letter that does not say which record: the event failed
+        done = {d.hr_offset for d in letters}
+        tiers = [
+            t for t in self.tiers.get(who, []) if t.event_id == event_id and t.hr_offset not in done
+        ]
+        return max(tiers, key=lambda t: t.waiting.due_at, default=None)
+
 
 def parse_topics(
     hr: Iterable[TopicRecord],
     enriched: Iterable[TopicRecord],
     dead_letters: Iterable[TopicRecord],
     employee_ids: Collection[str],
+    *,
+    retry_tiers: Iterable[TopicRecord] = (),
 ) -> Topics:
+    """`retry_tiers`: the records of all five tiers, in any order."""
     topics = Topics()
     for record in hr:
         if record.key is not None and record.key in employee_ids:
@@ -93,6 +133,9 @@ def parse_topics(
     for record in dead_letters:
         if record.key is not None and record.key in employee_ids:
             _keep(topics, topics.dead_letters, record.key, _dead_letter(record))
+    for record in retry_tiers:
+        if record.key is not None and record.key in employee_ids:
+            _keep(topics, topics.tiers, record.key, _tier_record(record))
     for events in topics.hr.values():
         events.sort(key=lambda e: e.offset)
     for records in topics.enriched.values():
@@ -178,9 +221,23 @@ def _dead_letter(record: TopicRecord) -> DeadLetter:
     event = _event(record)
     event_id = event.get("id") if event is not None else None
     code = record.header("dlq-error-code")
+    source = (record.header(DLQ_SOURCE_HEADER) or b"").decode(errors="replace")
+    offset = source.rsplit("/", 1)[-1]
     return DeadLetter(
         employee_id=str(record.key),
         offset=record.offset,
         event_id=event_id if isinstance(event_id, str) else None,
         error_code=code.decode(errors="replace") if code is not None else None,
+        hr_offset=int(offset) if source.count("/") >= 2 and offset.isdigit() else None,
     )
+
+
+def _tier_record(record: TopicRecord) -> TierRecord | None:
+    event = _event(record)
+    try:
+        waiting = Waiting.of(record.headers)
+    except ValueError:
+        return None
+    if event is None or not isinstance(event.get("id"), str) or waiting is None:
+        return None
+    return TierRecord(str(record.key), event["id"], waiting)

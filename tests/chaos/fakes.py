@@ -4,7 +4,8 @@
 version accepted (and the planned redeliveries answered with the same event id), the HR
 records, the enriched records, the dead letters of the people Okta never knows, the views
 and statuses, and for erased employees a tombstone and 404s. Tests break one thing in it
-and expect the checker to name it.
+and expect the checker to name it. `to_tier` puts an HR record on a retry tier, as
+enrich-service does while a person is not in Okta yet.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC, Waiting
+from onboarding_events.waiting import Reason
 
 from tests.chaos.ledger import Attempt, Delivery, Ledger
 from tests.chaos.plan import Employee, Plan, Version
@@ -68,16 +70,20 @@ class FakeSources:
 
     def append(self, topic: str, key: str, value: JsonObject | None, **headers: str) -> TopicRecord:
         """A record at the end of `key`'s partition (headers: `_` in names becomes `-`)."""
-        partition = partition_of(key)
-        offset = sum(1 for r in self.topics.get(topic, []) if r.partition == partition)
-        record = TopicRecord(
+        return self.write(
             topic,
-            partition,
-            offset,
             key,
             None if value is None else json.dumps(value).encode(),
             tuple((k.replace("_", "-"), v.encode()) for k, v in headers.items()),
         )
+
+    def write(
+        self, topic: str, key: str, value: bytes | None, headers: tuple[tuple[str, bytes], ...]
+    ) -> TopicRecord:
+        """A record as given, at the end of `key`'s partition."""
+        partition = partition_of(key)
+        offset = sum(1 for r in self.topics.get(topic, []) if r.partition == partition)
+        record = TopicRecord(topic, partition, offset, key, value, headers)
         self.topics.setdefault(topic, []).append(record)
         return record
 
@@ -129,6 +135,22 @@ def enriched_value(hr: TopicRecord, view: JsonObject) -> JsonObject:
     }
 
 
+def to_tier(
+    sources: FakeSources,
+    hr: TopicRecord,
+    tier: int,
+    *,
+    reason: Reason = "pending",
+    wait_until: datetime = T0 + timedelta(days=1),
+) -> TopicRecord:
+    """The HR record `hr` written again to retry tier `tier` (due `tier` hours after T0):
+    key, value and headers unchanged, plus the tier's (`onboarding_events.waiting`)."""
+    due_at = T0 + timedelta(hours=tier)
+    waiting = Waiting(tier, due_at, T0, wait_until, HR_USERS_TOPIC, hr.partition, hr.offset, reason)
+    assert hr.key is not None
+    return sources.write(waiting.topic, hr.key, hr.value, (*hr.headers, *waiting.headers()))
+
+
 @dataclass
 class World:
     plan: Plan
@@ -167,7 +189,14 @@ def clean_world(plan: Plan, *, erased: Mapping[str, datetime] | None = None) -> 
         newest = employee.newest
         newest_event = world.event_ids[who, newest.number]
         if employee.okta == "never":
-            sources.append(HR_USERS_DLQ_TOPIC, who, hr_value(employee, newest, newest_event, clock))
+            failed = world.hr[who, newest.number]
+            sources.append(
+                HR_USERS_DLQ_TOPIC,
+                who,
+                hr_value(employee, newest, newest_event, clock),
+                dlq_error_code="okta_user_not_found",
+                dlq_source=f"{HR_USERS_TOPIC}/{failed.partition}/{failed.offset}",
+            )
             sources.statuses[who] = _status(who, "failed", newest_event)
         else:
             sources.users[who] = HttpAnswer(200, view_of(employee, newest))

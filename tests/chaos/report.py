@@ -1,7 +1,8 @@
 """The ledger run's report: one table as Markdown and the same as JSON.
 
 What was sent and accepted, the four zeros (lost, regressed, duplicated, resurrected) and
-the other violations, what is reported without failing, the webhook's answers, and per
+the other violations, what is reported without failing (the verdict line names the
+employees still waiting on a retry tier: not lost), the webhook's answers, and per
 fault: its window, how long ingest's readiness answered 503 (or nothing) during it, how
 many webhook requests were answered 503 during it, and how long after it every service was
 ready again (within `RECOVERY_LIMIT_S`, or the run fails).
@@ -149,6 +150,8 @@ def to_json(report: RunReport) -> str:
 
 def to_markdown(report: RunReport) -> str:
     verdict = "PASSED" if report.passed else "FAILED"
+    if waiting := report.reported.get("waiting", 0):
+        verdict += f", {waiting} still waiting on a retry tier (not lost)"
     lines = [
         f"# Ledger run `{report.run_tag}`: {verdict}",
         "",

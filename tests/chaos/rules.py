@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from tests.chaos.events import Topics
+from tests.chaos.events import TierRecord, Topics
 from tests.chaos.plan import Employee, Outcome
 from tests.chaos.sources import HttpAnswer
 from tests.chaos.verdict import Notice, Violation
@@ -23,6 +23,7 @@ class EmployeeFacts:
     expected: Outcome  # `erased` only when erased and not re-hired since
     erased_at: datetime | None
     notices: tuple[Notice, ...] = ()
+    waiting: TierRecord | None = None  # the newest accepted event still sits on a retry tier
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def outcome_rules(fact: EmployeeFacts, answers: Answers, topics: Topics) -> list
         return _erased(who, user, status, topics)
     if not fact.accepted:
         return []  # nothing of theirs was accepted: nothing is owed
+    if fact.waiting is not None:
+        return _waiting(fact, fact.waiting) + _view_is_last_enriched(who, user, topics)
     newest = max(fact.accepted)
     event_id = fact.accepted[newest]
     found = _status(who, status, fact.expected, event_id)
@@ -64,12 +67,34 @@ def outcome_rules(fact: EmployeeFacts, answers: Answers, topics: Topics) -> list
             found.append(Violation("outcome", "failed_but_served", who, ""))
         if not any(d.event_id == event_id for d in topics.dead_letters.get(who, [])):
             found.append(Violation("outcome", "no_dead_letter", who, event_id))
+    return found + _view_is_last_enriched(who, user, topics)
+
+
+def _view_is_last_enriched(who: str, user: HttpAnswer, topics: Topics) -> list[Violation]:
     last = topics.last_enriched(who)
     if user.status == 200 and (last is None or last.data != user.body):
-        found.append(Violation("regressed", "enriched_differs_from_view", who, ""))
+        return [Violation("regressed", "enriched_differs_from_view", who, "")]
     if user.status == 404 and last is not None and not last.tombstone:
-        found.append(Violation("regressed", "enriched_without_view", who, ""))
-    return found
+        return [Violation("regressed", "enriched_without_view", who, "")]
+    return []
+
+
+def _waiting(fact: EmployeeFacts, tier: TierRecord) -> list[Violation]:
+    """Neither lost nor done: the event is in Kafka and comes due again. A person Okta does
+    not know (expected `failed`: never added) rightly waits until the deadline; one in Okta
+    by now should have been found when the record came due."""
+    if fact.expected != "completed":
+        return []
+    who = fact.employee.employee_id
+    return [Violation("outcome", "waiting_not_completed", who, waiting_detail(tier))]
+
+
+def waiting_detail(tier: TierRecord) -> str:
+    w = tier.waiting
+    return (
+        f"{w.reason} on tier {w.tier} (hroffset {w.hr_offset}), due {w.due_at.isoformat()}, "
+        f"deadline {w.wait_until.isoformat()}"
+    )
 
 
 def _status(who: str, status: HttpAnswer, expected: Outcome, event_id: str) -> list[Violation]:

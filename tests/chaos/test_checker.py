@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC
+from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, RETRY_TOPICS, USERS_ENRICHED_TOPIC
 
 from tests.chaos.checker import CheckResult, check, settled
-from tests.chaos.fakes import T0, World, clean_world, enriched_value, view_of
+from tests.chaos.fakes import T0, World, clean_world, enriched_value, to_tier, view_of
 from tests.chaos.plan import Plan, build_plan
 from tests.chaos.sources import HttpAnswer
 
@@ -191,6 +191,123 @@ async def test_one_hr_offset_enriched_twice_is_only_reported(world: World) -> No
 
     assert result.ok, result.violations
     assert result.noticed("re_enrichment") == 1
+
+
+async def test_an_event_that_waited_on_retry_tiers_and_was_enriched_later_is_delivered_once(
+    world: World,
+) -> None:
+    # v3 met a person not in Okta yet: tier 1, then tier 2, then found and enriched (the
+    # enriched record names the HR record on hr.users.v1, as it does for any event)
+    who = _id(world, 0)
+    to_tier(world.sources, world.hr[who, 3], 1)
+    to_tier(world.sources, world.hr[who, 3], 2)
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.notices == ()
+    assert result.waiting == 0
+
+
+async def test_an_event_put_on_a_tier_twice_and_enriched_from_both_is_no_duplicate(
+    world: World,
+) -> None:
+    # enrich crashed after writing tier 1 and before committing: the HR record went again
+    who = _id(world, 1)
+    employee = world.plan.employee(who)
+    newest = world.hr[who, 3]
+    to_tier(world.sources, newest, 1)
+    to_tier(world.sources, newest, 1)
+    world.sources.append(
+        USERS_ENRICHED_TOPIC, who, enriched_value(newest, view_of(employee, employee.newest))
+    )
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.noticed("re_enrichment") == 1
+    assert result.noticed("hr_rewrite") == 0
+
+
+async def test_a_person_okta_never_knew_still_waiting_at_the_end_is_waiting_not_lost(
+    world: World,
+) -> None:
+    # not in Okta, and the deadline not reached yet: no dead letter, the status not final
+    who = _id(world, 3)
+    world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
+    to_tier(world.sources, world.hr[who, 3], 1)
+    to_tier(world.sources, world.hr[who, 3], 2, reason="scheduled")
+    status = world.sources.statuses[who]
+    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.waiting == 1
+    [waiting] = [n for n in result.notices if n.kind == "waiting"]
+    assert waiting.employee_id == who
+    assert waiting.detail.startswith("scheduled on tier 2")
+
+
+async def test_a_person_okta_never_knew_dead_lettered_from_a_tier_failed_as_planned(
+    world: World,
+) -> None:
+    who = _id(world, 3)  # the dead letter names the original HR record, as from a tier
+    to_tier(world.sources, world.hr[who, 3], 5)
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.waiting == 0
+    assert result.outcomes == {"completed": 3, "failed": 1}
+
+
+async def test_a_person_in_okta_still_waiting_at_the_end_is_a_wrong_outcome_not_lost(
+    world: World,
+) -> None:
+    # v3 waits on tier 3 though the person is in Okta: v2 is what they are served
+    who = _id(world, 1)
+    employee = world.plan.employee(who)
+    enriched = world.sources.topics[USERS_ENRICHED_TOPIC]
+    v3 = world.event_ids[who, 3]
+    enriched[:] = [r for r in enriched if _json(r.value)["hreventid"] != v3]
+    world.sources.users[who] = HttpAnswer(200, view_of(employee, employee.versions[1]))
+    status = world.sources.statuses[who]
+    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
+    to_tier(world.sources, world.hr[who, 3], 3)
+
+    result = await _check(world)
+
+    assert _rules(result) == {("outcome", "waiting_not_completed", who)}
+    assert result.count("lost") == 0
+    assert result.waiting == 1
+
+
+async def test_a_redriven_event_waiting_again_is_waiting_despite_its_dead_letter(
+    world: World,
+) -> None:
+    # dead-lettered, redriven once the person was added to Okta, and on a tier again
+    who = _id(world, 3)
+    world.plan.expect(who, "completed")
+    copy = world.sources.append(
+        HR_USERS_TOPIC, who, _json(world.hr[who, 3].value), onboarding_redrive="1"
+    )
+    to_tier(world.sources, copy, 1)
+
+    result = await _check(world)
+
+    assert _rules(result) == {("outcome", "waiting_not_completed", who)}
+    assert result.waiting == 1
+
+
+async def test_a_retry_tier_record_without_its_tier_headers_is_unreadable(world: World) -> None:
+    who = _id(world, 0)
+    world.sources.append(RETRY_TOPICS[0], who, _json(world.hr[who, 3].value))
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.noticed("unreadable") == 1
 
 
 async def test_an_erased_employee_gone_everywhere_passes() -> None:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from onboarding_events import HR_USERS_DLQ_TOPIC
+
 from tests.chaos.checker import check
-from tests.chaos.fakes import T0, clean_world
+from tests.chaos.fakes import T0, clean_world, to_tier
 from tests.chaos.plan import build_plan
 from tests.chaos.readiness import FaultWindow, ReadinessSample
 from tests.chaos.report import build_report, to_json, to_markdown, write_report
@@ -98,6 +100,23 @@ async def test_a_failed_run_names_its_first_violations() -> None:
     assert "FAILED" in markdown.splitlines()[0]
     assert f"- lost/not_served {who}: v3 accepted" in markdown
     assert "Faults:" not in markdown
+
+
+async def test_the_verdict_names_the_employees_still_waiting_on_a_retry_tier() -> None:
+    # one person Okta never knows, not dead-lettered yet: still waiting, which passes
+    world = clean_world(build_plan(2, okta=lambda i: "never" if i == 1 else "present", seed=5))
+    who = world.plan.employees[1].employee_id
+    world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
+    to_tier(world.sources, world.hr[who, 3], 2)
+    result = await check(world.plan, world.ledger, world.sources)
+
+    report = build_report(world.plan, world.ledger, result)
+
+    assert report.passed
+    assert report.violations["lost"] == 0
+    assert report.reported["waiting"] == 1
+    verdict = to_markdown(report).splitlines()[0]
+    assert verdict.endswith(": PASSED, 1 still waiting on a retry tier (not lost)")
 
 
 async def test_a_fault_never_recovered_from_says_so() -> None:

@@ -26,8 +26,17 @@ VIOLATION_KINDS: tuple[ViolationKind, ...] = (
     "unverified",
 )
 
+# `waiting`: an employee whose newest event still sits on a retry tier at the end, so is
+# neither enriched nor dead-lettered yet, and not lost: a violation too (`outcome`) when
+# the person is in Okta by then, and the report's verdict names the count either way.
 NoticeKind = Literal[
-    "hr_rewrite", "re_enrichment", "accepted_without_202", "gave_up", "refused", "unreadable"
+    "hr_rewrite",
+    "re_enrichment",
+    "accepted_without_202",
+    "gave_up",
+    "refused",
+    "unreadable",
+    "waiting",
 ]
 NOTICE_KINDS: tuple[NoticeKind, ...] = (
     "hr_rewrite",
@@ -36,6 +45,7 @@ NOTICE_KINDS: tuple[NoticeKind, ...] = (
     "gave_up",
     "refused",
     "unreadable",
+    "waiting",
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from ingest_service.delivery_index import DELIVERY_ID_HEADER
 from ingest_service.tracing import continue_trace, kafka_trace_headers
 from onboarding_events import CONTENT_TYPE_HEADER, REDRIVE_HEADER, REPLAY_HEADER, redrive_key
 from onboarding_events.hr import EMPLOYEE_ID_PATTERN
+from onboarding_events.waiting import RETRY_TOPICS, WAITING_HEADERS, Waiting
 from onboarding_ops.erase import ERASED_AT_HEADER
 from onboarding_ops.topics import ALL_SPECS
 from onboarding_runtime.kafka import dead_letter as dlq
@@ -69,8 +71,21 @@ def document() -> dict[str, Any]:
     return loaded
 
 
+def addresses(channel: dict[str, Any]) -> list[str]:
+    """The topics a channel stands for: its address with each `{parameter}` put in as each
+    value the parameter allows (the retry tiers are one channel, `...retry.{tier}`)."""
+    found = [channel["address"]]
+    for name, parameter in channel.get("parameters", {}).items():
+        found = [a.replace(f"{{{name}}}", value) for a in found for value in parameter["enum"]]
+    return found
+
+
 def test_every_topic_is_a_channel_with_its_partitions_and_configuration() -> None:
-    channels = {c["address"]: c["bindings"]["kafka"] for c in document()["channels"].values()}
+    channels = {
+        address: c["bindings"]["kafka"]
+        for c in document()["channels"].values()
+        for address in addresses(c)
+    }
 
     assert set(channels) == {spec.name for spec in ALL_SPECS}
     for spec in ALL_SPECS:
@@ -104,9 +119,13 @@ def test_the_headers_are_the_ones_the_code_sets() -> None:
         *kafka_trace_headers(continue_trace(None)[1]),
     }
     assert ingest | {REPLAY_HEADER, REDRIVE_HEADER} == hr
+    waiting = messages["hrUserWaiting"]["headers"]
+    assert header_names(waiting, schemas) == hr | WAITING_HEADERS
+    assert set(waiting["allOf"][-1]["required"]) == WAITING_HEADERS
     dead_letter = header_names(messages["hrUserDeadLettered"]["headers"], schemas)
     failure = {dlq.ERROR_CODE, dlq.ERROR_MESSAGE, dlq.ATTEMPTS, dlq.FIRST_FAILURE}
-    assert hr | failure | {dlq.LAST_FAILURE, dlq.SOURCE} == dead_letter
+    # A dead letter from a retry tier keeps the tier's headers.
+    assert hr | WAITING_HEADERS | failure | {dlq.LAST_FAILURE, dlq.SOURCE} == dead_letter
     assert header_names(messages["userErased"]["headers"], schemas) == {ERASED_AT_HEADER}
 
 
@@ -119,3 +138,20 @@ def test_the_keys_are_the_ones_the_code_writes() -> None:
     assert re.fullmatch(erasure_key, Pseudonymizer(b"any key")("12345"))
     redrive = messages["deadLetterRedriven"]["bindings"]["kafka"]["key"]["pattern"]
     assert re.fullmatch(redrive, redrive_key(3, 1042))
+
+
+def test_the_retry_headers_are_described_as_the_code_writes_them() -> None:
+    schemas = document()["components"]["schemas"]
+    described = schemas["waitingHeaders"]["properties"]
+    moment = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+
+    for tier, topic in enumerate(RETRY_TOPICS, start=1):
+        waiting = Waiting(tier, moment, moment, moment, "hr.users.v1", 3, 42, "scheduled")
+        assert waiting.topic == topic
+        for name, value in waiting.headers():
+            allowed = described[name]
+            if "pattern" in allowed:
+                assert re.fullmatch(allowed["pattern"], value.decode()), name
+            else:
+                assert value.decode() in allowed["enum"], name
+    assert described["onboarding-waiting"]["enum"] == ["pending", "scheduled"]

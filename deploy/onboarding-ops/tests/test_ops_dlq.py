@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+from onboarding_events import Waiting
+from onboarding_events.waiting import WAITING_HEADERS
 from onboarding_ops.markers import REDRIVE_HEADER
 from opskit import OpsDriver, dead_letter, hr_event
 
@@ -30,6 +33,7 @@ async def test_list_shows_each_dead_letter_with_why_when_and_attempts(driver: Op
     assert row["event_id"] == event.id
     assert row["failed_at"]
     assert row["redriven"] is False
+    assert row["waited"] is None  # it never waited on a retry tier
 
 
 async def test_redrive_republishes_the_event_unchanged_with_a_redrive_marker(
@@ -47,6 +51,47 @@ async def test_redrive_republishes_the_event_unchanged_with_a_redrive_marker(
     assert sent.value == event.to_json()
     assert sent.headers[REDRIVE_HEADER] == "1"
     assert sent.headers["content-type"] == "application/cloudevents+json"
+    assert not [h for h in sent.headers if h.startswith("dlq-")]
+
+
+async def test_a_dead_letter_from_a_retry_tier_shows_its_wait_and_is_redriven_afresh(
+    driver: OpsDriver,
+) -> None:
+    event = hr_event("emp-15")
+    # What enrich-service dead-letters when a person is still not in Okta past the deadline:
+    # the record from the last retry tier, its tier headers still on it.
+    first_attempt = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    deadline = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    waited = Waiting(
+        tier=5,
+        due_at=deadline,
+        first_attempt_at=first_attempt,
+        wait_until=deadline,
+        hr_topic=driver.topics.hr,
+        hr_partition=0,
+        hr_offset=7,
+        reason="pending",
+    )
+    await dead_letter(driver, event, extra_headers=waited.headers())
+
+    table = await driver.invoke("dlq", "list")
+    listed = await driver.invoke("dlq", "list", "--json")
+    result = await driver.invoke("dlq", "redrive")
+
+    assert "pending since 2026-12-01T09:00:00+00:00" in table.output
+    assert json.loads(listed.stdout)["waited"] == {
+        "reason": "pending",
+        "tier": 5,
+        "first_attempt_at": "2026-12-01T09:00:00+00:00",
+        "wait_until": "2026-12-02T09:00:00+00:00",
+    }
+    assert result.exit_code == 0, result.output
+    [sent] = await driver.read(driver.topics.hr)
+    assert sent.value == event.to_json()
+    assert sent.headers[REDRIVE_HEADER] == "1"
+    assert sent.headers["content-type"] == "application/cloudevents+json"
+    # Not past its deadline on arrival: enrich-service looks the person up as if new.
+    assert WAITING_HEADERS.isdisjoint(sent.headers)
     assert not [h for h in sent.headers if h.startswith("dlq-")]
 
 

@@ -102,14 +102,24 @@ async def test_first_run_creates_every_topic_with_its_configuration(ops: Ops) ->
     result = await driver.invoke("topics")
 
     assert result.exit_code == 0, result.output
-    assert "5 topics: 5 created" in result.output
+    assert "10 topics: 10 created" in result.output
     bootstrap = ops.settings.kafka_bootstrap_servers
     enriched = await _configs(bootstrap, ops.topics.enriched)
     assert enriched["cleanup.policy"] == "compact"
     erasures = await _configs(bootstrap, ops.topics.erasures)
     assert erasures["cleanup.policy"] == "compact"
     assert erasures["retention.ms"] != "0"
-    for topic in dataclasses.asdict(ops.topics).values():
+    # The retry tiers hold HR records (personal data) while they wait: deleted like them.
+    assert [ops.topics.retries[0], ops.topics.retries[4]] == [
+        f"{ops.topics.hr}.retry.1",
+        f"{ops.topics.hr}.retry.5",
+    ]
+    for tier in ops.topics.retries:
+        retry = await _overrides(bootstrap, tier)
+        assert retry["retention.ms"] == "2592000000", tier
+        assert retry["segment.ms"] == "86400000", tier
+        assert await _replica_counts(bootstrap, tier) == [1] * 6, tier
+    for topic in ops.topics.names():
         # Set on each topic, not left to whatever the brokers' defaults are or become.
         overrides = await _overrides(bootstrap, topic)
         assert overrides["min.insync.replicas"] == "1", topic
@@ -120,7 +130,7 @@ async def test_a_second_run_changes_nothing(driver: OpsDriver) -> None:
     result = await driver.invoke("topics")
 
     assert result.exit_code == 0, result.output
-    assert "5 topics: 5 ok" in result.output
+    assert "10 topics: 10 ok" in result.output
 
 
 async def test_drift_is_reported_and_fixed_keeping_other_overrides(driver: OpsDriver) -> None:
@@ -157,7 +167,7 @@ async def test_a_topic_made_with_weaker_durability_is_reported_and_fixed(ops: Op
     assert "min.insync.replicas=2, KAFKA_MIN_INSYNC_REPLICAS says 1" in check.output
     assert "unclean.leader.election.enable=true, must be false" in check.output
     assert fixed.exit_code == 0, fixed.output
-    assert "5 topics: 4 created, 1 fixed" in fixed.output
+    assert "10 topics: 9 created, 1 fixed" in fixed.output
     assert "min.insync.replicas=2, KAFKA_MIN_INSYNC_REPLICAS says 1: fixed" in fixed.output
     overrides = await _overrides(bootstrap, topic)
     assert overrides["min.insync.replicas"] == "1"
@@ -179,10 +189,10 @@ async def test_replication_factor_drift_is_left_to_an_operator_with_exit_3(
 
     assert check.exit_code == NEEDS_OPERATOR, check.output
     assert run.exit_code == NEEDS_OPERATOR, run.output
-    assert "5 topics: 5 drift" in run.output
+    assert "10 topics: 10 drift" in run.output
     assert "replication factor drift: 6 partitions with 1 replica" in run.output
     assert "KAFKA_REPLICATION_FACTOR says 2: left as is" in run.output
-    assert "needs an operator: 5 of 5 topics" in run.output
+    assert "needs an operator: 10 of 10 topics" in run.output
     assert "kafka-reassign-partitions" in run.output
     # A min ISR above the replicas there are would refuse every write: it waits too.
     held = "min.insync.replicas=1, KAFKA_MIN_INSYNC_REPLICAS says 2, more than the 1 replica"
@@ -205,6 +215,6 @@ async def test_partition_count_drift_is_left_as_is_with_exit_3(ops: Ops) -> None
 
     assert result.exit_code == NEEDS_OPERATOR, result.output
     assert "partition count drift: 2, spec says 6: left as is" in result.output
-    assert "4 created" in result.output
+    assert "9 created" in result.output
     assert "break their order" in result.output
     assert await _replica_counts(bootstrap, ops.topics.dlq) == [1, 1]  # nothing added

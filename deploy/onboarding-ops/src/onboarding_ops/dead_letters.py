@@ -2,16 +2,19 @@
 
 Which dead letters were redriven already is remembered in the redrive topic (key
 `<partition>/<offset>` of the dead letter); a redriven event that fails again is a new dead
-letter, so it shows up again, with its redrive count.
+letter, so it shows up again, with its redrive count. A dead letter from a retry tier (a
+person not found in Okta by the deadline) still carries the tier's headers: they say why it
+waited and since when.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import ConsumerRecord
-from onboarding_events import header_map, redrive_key
+from onboarding_events import Waiting, header_map, redrive_key
 from onboarding_runtime.kafka import dead_letter as dlq
 
 from onboarding_ops.bootstrap import Kafka, Ops
@@ -34,6 +37,7 @@ class DeadLetter:
     failed_at: str
     redrives: int  # how often this event had been redriven when it failed this time
     redriven: bool  # this dead letter was sent back already
+    waited: Waiting | None  # it came from a retry tier (None: from hr.users.v1, or unreadable)
     value: bytes | None
     headers: list[tuple[str, bytes]]
 
@@ -91,6 +95,15 @@ def _dead_letter(record: ConsumerRecord[bytes, bytes], marks: set[str]) -> DeadL
         failed_at=headers.get(dlq.LAST_FAILURE, ""),
         redrives=int(redrives) if redrives.isdigit() else 0,
         redriven=redrive_key(record.partition, record.offset) in marks,
+        waited=_waited(record.headers),
         value=record.value,
         headers=[(k, bytes(v)) for k, v in record.headers],
     )
+
+
+def _waited(headers: Sequence[tuple[str, bytes]]) -> Waiting | None:
+    """Only shown: a dead letter whose tier headers are unreadable is listed all the same."""
+    try:
+        return Waiting.of(headers)
+    except ValueError:
+        return None

@@ -1,11 +1,14 @@
 """`dlq redrive`: send dead-lettered HR events back to `hr.users.v1` for enrichment.
 
 The value goes back unchanged (same CloudEvent id and time) with `onboarding-redrive: <n>`;
-the dead-letter headers are dropped. A redriven event that fails again is dead-lettered
-again by the enrich service: there is no loop, since only an operator redrives. Each dead
-letter sent back is then marked in the redrive topic, so a second `redrive` does not send it
-again. A run cut short may have sent events it did not mark yet; running it again sends
-those once more, which costs one extra enrichment and changes nothing else.
+the dead-letter headers are dropped, and so are the retry-tier headers that a dead letter
+from a retry tier still carries (`onboarding_events.waiting`): the event starts afresh,
+with a new first attempt and deadline, not the old ones already past. A redriven event
+that fails again is dead-lettered again by the enrich service: there is no loop, since
+only an operator redrives. Each dead letter sent back is then marked in the redrive topic,
+so a second `redrive` does not send it again. A run cut short may have sent events it did
+not mark yet; running it again sends those once more, which costs one extra enrichment and
+changes nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from onboarding_events import DeadLetterRedriven
+from onboarding_events.waiting import without_waiting
 from onboarding_runtime.kafka import dead_letter as dlq
 
 from onboarding_ops.bootstrap import Kafka, Ops
@@ -65,7 +69,10 @@ async def redrive(
     async with Republisher(kafka.producer, ops.topics.hr) as out:
         for letter in latest.values():
             headers = with_marker(
-                letter.headers, REDRIVE_HEADER, str(letter.redrives + 1), drop=DLQ_HEADERS
+                without_waiting(letter.headers),
+                REDRIVE_HEADER,
+                str(letter.redrives + 1),
+                drop=DLQ_HEADERS,
             )
             await out.send(letter.employee_id.encode(), letter.value, headers)
             tracker.advance()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from onboarding_events import Waiting
 from rich.console import Console
 from rich.table import Table
 
@@ -74,7 +75,14 @@ def erase_summary(console: Console, employee_id: str, s: EraseSummary) -> None:
 
 def dead_letters_table(console: Console, letters: list[DeadLetter], hidden_erased: int) -> None:
     table = Table(
-        "employee", "error code", "message", "attempts", "when", "redrives", title="Dead letters"
+        "employee",
+        "error code",
+        "message",
+        "attempts",
+        "when",
+        "waited",
+        "redrives",
+        title="Dead letters",
     )
     for d in letters:
         table.add_row(
@@ -83,6 +91,7 @@ def dead_letters_table(console: Console, letters: list[DeadLetter], hidden_erase
             d.message,
             "" if d.attempts is None else str(d.attempts),
             d.failed_at,
+            _waited(d.waited),
             f"{d.redrives}" + (" (redriven)" if d.redriven else ""),
         )
     console.print(table)
@@ -102,8 +111,27 @@ def dead_letters_json(console: Console, letters: list[DeadLetter]) -> None:
             "redrives": d.redrives,
             "redriven": d.redriven,
             "dlq": d.mark,
+            "waited": _waited_json(d.waited),
         }
         console.out(json.dumps(row), highlight=False)
+
+
+def _waited(waited: Waiting | None) -> str:
+    """Why and since when a dead letter from a retry tier waited (empty: it did not)."""
+    if waited is None:
+        return ""
+    return f"{waited.reason} since {waited.first_attempt_at.isoformat(timespec='seconds')}"
+
+
+def _waited_json(waited: Waiting | None) -> dict[str, object] | None:
+    if waited is None:
+        return None
+    return {
+        "reason": waited.reason,
+        "tier": waited.tier,
+        "first_attempt_at": waited.first_attempt_at.isoformat(),
+        "wait_until": waited.wait_until.isoformat(),
+    }
 
 
 def redrive_summary(console: Console, s: RedriveSummary) -> None:

@@ -1,9 +1,10 @@
 """Every topic the platform uses, with its configuration, under the names this run uses.
 
-The services' topics come from `onboarding_runtime.kafka.TOPICS`; the two that only
-operations write are configured here: the erasure log and the redrive marks (their names
-and records are in `onboarding_events`). Tests give each run its own names (`TopicNames`)
-so they never touch the shared topics.
+The services' topics come from `onboarding_runtime.kafka.TOPICS` (the retry tiers
+`hr.users.v1.retry.1` to `.5` among them); the two that only operations write are
+configured here: the erasure log and the redrive marks (their names and records are in
+`onboarding_events`). Tests give each run its own names (`TopicNames`) so they never touch
+the shared topics.
 
 How many copies each partition has (`Durability`) depends on the cluster, not on the topic,
 so it comes from the settings and applies to every topic alike.
@@ -19,6 +20,7 @@ from onboarding_events import (
     HR_USERS_DLQ_TOPIC,
     HR_USERS_TOPIC,
     REDRIVES_TOPIC,
+    RETRY_TOPICS,
     USERS_ENRICHED_TOPIC,
 )
 from onboarding_runtime.kafka import TOPICS, TopicSpec
@@ -70,18 +72,31 @@ class TopicNames:
     dlq: str = HR_USERS_DLQ_TOPIC
     erasures: str = ERASURES_TOPIC
     redrives: str = REDRIVES_TOPIC
+    # The retry tiers, tier n at index n - 1 (`onboarding_events.waiting`).
+    retries: tuple[str, ...] = RETRY_TOPICS
 
     @classmethod
     def prefixed(cls, prefix: str) -> TopicNames:
         """The same topics under a prefix: one private set per test."""
         default = cls()
-        return cls(**{f.name: prefix + getattr(default, f.name) for f in dataclasses.fields(cls)})
+        return cls(
+            hr=prefix + default.hr,
+            enriched=prefix + default.enriched,
+            dlq=prefix + default.dlq,
+            erasures=prefix + default.erasures,
+            redrives=prefix + default.redrives,
+            retries=tuple(prefix + name for name in default.retries),
+        )
+
+    def names(self) -> tuple[str, ...]:
+        """Every topic name of this run, each once."""
+        return (self.hr, self.enriched, self.dlq, *self.retries, self.erasures, self.redrives)
 
     def specs(self) -> tuple[TopicSpec, ...]:
-        """`ALL_SPECS` renamed to this run's names."""
-        default = TopicNames()
-        rename = {getattr(default, f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
-        return tuple(dataclasses.replace(s, name=rename.get(s.name, s.name)) for s in ALL_SPECS)
+        """`ALL_SPECS` renamed to this run's names. A spec without a field here raises
+        `KeyError` rather than keep its shared name: a test must never write to that."""
+        rename = dict(zip(TopicNames().names(), self.names(), strict=True))
+        return tuple(dataclasses.replace(s, name=rename[s.name]) for s in ALL_SPECS)
 
     def spec(self, name: str) -> TopicSpec:
         return next(s for s in self.specs() if s.name == name)
