@@ -75,7 +75,12 @@ class TopicFollower:
         )
         self._positions: dict[int, int] = {}  # partition -> next offset to apply
         self._task: asyncio.Task[None] | None = None
-        self._consumer: Consumer | None = None
+        # `sync`'s end offsets come through a handle of their own: on the fetching one, each
+        # request waits behind a long-polling fetch (`fetch.wait.max.ms`), a tenth of a
+        # second per `sync`. And callers at the same time share one request (`_ends_now`).
+        self._watermarks: Consumer | None = None
+        self._round = asyncio.Lock()  # one watermark request in flight
+        self._next_round: asyncio.Task[dict[int, int]] | None = None
         # `sync` callers: the end offsets they wait for, and what to wake when reached.
         self._waiters: list[tuple[dict[int, int], asyncio.Future[None]]] = []
         self.caught_up = asyncio.Event()
@@ -104,11 +109,10 @@ class TopicFollower:
         usual case). False when the follower is not following yet, the broker does not
         answer, or the records are not read within `timeout_s`.
         """
-        consumer = self._consumer
-        if consumer is None or not self.caught_up.is_set():
+        if self._watermarks is None or not self.caught_up.is_set():
             return False
         try:
-            ends = await asyncio.to_thread(self._ends, consumer)
+            ends = await self._ends_now(self._watermarks)
         except KafkaException:
             return False
         if self._reached(ends):
@@ -124,6 +128,18 @@ class TopicFollower:
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
         return True
+
+    async def _ends_now(self, watermarks: Consumer) -> dict[int, int]:
+        """The end offsets, as a request sent after this call reads them. Callers meanwhile
+        join the same next request: a thousand `sync`s at once make one or two requests."""
+        if self._next_round is None:
+            self._next_round = asyncio.create_task(self._read_ends(watermarks))
+        return await asyncio.shield(self._next_round)
+
+    async def _read_ends(self, watermarks: Consumer) -> dict[int, int]:
+        async with self._round:  # the request in flight (asked for before us) ends first
+            self._next_round = None  # whoever calls from now on waits for the one after
+            return await asyncio.to_thread(self._ends, watermarks)
 
     def _ends(self, consumer: Consumer) -> dict[int, int]:
         """Blocking: the end offset of every partition being followed."""
@@ -144,13 +160,15 @@ class TopicFollower:
 
     async def _follow(self) -> None:
         consumer = Consumer(self._config)
+        watermarks = Consumer(self._config)
         try:
             ends = await self._assign(consumer)
-            self._consumer = consumer
+            self._watermarks = watermarks
             await self._read(consumer, ends)
         finally:
-            self._consumer = None
+            self._watermarks = None
             await asyncio.to_thread(consumer.close)
+            await asyncio.to_thread(watermarks.close)
 
     async def _assign(self, consumer: Consumer) -> dict[int, int]:
         """Assign every partition at its start point; the end offset of each, as of now."""
