@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -99,8 +100,13 @@ async def test_a_person_not_in_okta_is_pending_as_enrichment_would_keep_them(
 ) -> None:
     employee, email = unique_person()
     before = await topic_ends(kafka_bootstrap)
-    async with enrich_api(enrich_not_found_retry_s=30.0) as client:  # no API_KEY: open in tests
+    start = (datetime.now(UTC).date() + timedelta(days=100)).isoformat()
+    future_hire = {**hr_record(f"{employee}f", f"f.{email}"), "start_date": start}
+    async with enrich_api(
+        enrich_not_found_retry_s=30.0, enrich_retry_delays_s="10,60"
+    ) as client:  # no API_KEY: open in tests
         answer = await client.post(PREVIEW_PATH, json=hr_record(employee, email))
+        scheduled = await client.post(PREVIEW_PATH, json=future_hire)
     assert await topic_ends(kafka_bootstrap) == before
 
     assert answer.status_code == 200
@@ -108,10 +114,16 @@ async def test_a_person_not_in_okta_is_pending_as_enrichment_would_keep_them(
         "user": None,
         "status": "pending",
         "reason": "okta_user_not_found",
-        "message": "no Okta user with this email yet: enrichment would search again for 30 s, "
-        "then dead-letter the event",
+        "message": "no Okta user with this email yet: enrichment would look again after "
+        "10 s, 60 s (then every 60 s) for 30 s, then dead-letter the event",
     }
-    assert [call["status"] for call in await sim.requests("listUsers")] == [200]  # asked once
+    assert scheduled.json()["status"] == "scheduled"
+    assert scheduled.json()["message"] == (
+        "no Okta user with this email yet: enrichment would look again after 10 s, 60 s "
+        f"(then every 60 s) until {start} (the start date) plus 604800 s, then dead-letter "
+        "the event"
+    )
+    assert [call["status"] for call in await sim.requests("listUsers")] == [200, 200]
 
 
 async def test_an_invalid_record_is_refused_with_every_reason_and_okta_is_not_asked(

@@ -177,3 +177,35 @@ async def test_2000_waiting_block_none_of_200_found_and_a_restart_re_enriches_no
     # Each person once: the 200 not again after the restart, the 2,000 once they came due.
     assert sorted(set(keys)) == sorted(everyone)
     assert len(keys) == len(set(keys)) == 2200
+
+
+async def test_a_hire_enriched_before_activation_is_enriched_again_once_the_account_is_active(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    employee, email = unique_person()
+    event = _starting(datetime.now(UTC).date() + timedelta(days=10), employee, email)
+    await sim.put_user(email, status="STAGED")
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    hr_since = await end_offsets(kafka_bootstrap, HR_USERS_TOPIC)
+    async with enrich(enrich_retry_delays_s="1,2"):
+        await publish_hr(kafka_bootstrap, [event])
+        [staged] = await read_until(kafka_bootstrap, since, {employee}, bool, within=30)
+        assert json.loads(staged.value)["data"]["onboarded"] is False
+        # Looked up again while STAGED: nothing new is published.
+        await eventually(lambda: _lookups(sim, email, at_least=3), within=30)
+        await sim.put_user(email, status="ACTIVE")
+        records = await read_until(kafka_bootstrap, since, {employee}, lambda f: len(f) >= 2)
+
+    assert [json.loads(r.value)["data"]["onboarded"] for r in records] == [False, True]
+    again = json.loads(records[1].value)
+    assert again["hreventid"] == event.id  # the same HR event, at a newer place
+    assert int(again["hroffset"]) > int(json.loads(staged.value)["hroffset"])
+    hr = await read_until(kafka_bootstrap, hr_since, {employee}, lambda f: len(f) >= 2)
+    [original, replayed] = hr
+    assert replayed.value == original.value
+    assert ("onboarding-replay", b"activation") in replayed.headers
+
+
+async def _lookups(sim: Simulator, email: str, *, at_least: int) -> bool:
+    searches = await sim.requests("listUsers")
+    return sum(email in json.dumps(call) for call in searches) >= at_least

@@ -48,8 +48,10 @@ CHAOS_ENV = {
     "OKTA_SIM_RATE_LIMITS": (
         '{"listUsers": 100000, "getUser": 100000, "listUserGroups": 100000, "listAppLinks": 100000}'
     ),
-    # People Okta never learns of end `failed` after 20 s instead of an hour.
+    # People Okta never learns of end `failed` after 20 s instead of 3 days, looked up again
+    # on the retry tiers after 2 s, then every 5 s.
     "ENRICH_NOT_FOUND_RETRY_S": "20",
+    "ENRICH_RETRY_DELAYS_S": "2,5",
     "ENRICH_PROBE_INTERVAL_S": "1",
     # The whole load comes from one address: one sender's rate limit would throttle it.
     "RATE_LIMIT_PER_S": "5000",

@@ -17,6 +17,7 @@ from onboarding_events import (
     HR_USERS_TOPIC,
     RETRY_TOPICS,
     USERS_ENRICHED_TOPIC,
+    EnrichedUser,
     HrUserUpserted,
     UserEnriched,
     kafka_headers,
@@ -40,13 +41,20 @@ from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.published import PublishedVersions
 from onboarding_runtime.supervision import Supervisor
 
+from enrich_service.activation import Activation
 from enrich_service.handlers import UserNotFound, on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.preview import Previewer, preview_router
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
 from enrich_service.records import decode
 from enrich_service.settings import Settings
-from enrich_service.waiting import NotFoundInTime, WaitingWriter, dead_letter_as_hr, waiting_of
+from enrich_service.waiting import (
+    HrPlace,
+    NotFoundInTime,
+    WaitingWriter,
+    dead_letter_as_hr,
+    waiting_of,
+)
 
 # How long start-up waits for the erasure log and the published versions before serving
 # (not ready) while they go on loading.
@@ -96,8 +104,18 @@ def create_app(
     def now() -> datetime:
         return datetime.fromtimestamp(clock(), UTC)
 
-    async def enrich(record: Record, event: HrUserUpserted, hr_offset: int) -> None:
-        await on_hr_user_upserted(
+    activation = Activation(
+        okta=okta_client,
+        producer=producer,
+        writer=waiting,
+        schedule=schedule,
+        published=published,
+        erased=erasures.erasures.covers,
+        clock=clock,
+    )
+
+    async def enrich(record: Record, event: HrUserUpserted, hr_offset: int) -> EnrichedUser | None:
+        return await on_hr_user_upserted(
             event,
             okta=okta_client,
             publish=publish,
@@ -114,23 +132,32 @@ def create_app(
         """An HR record: enriched now, or, its person not in Okta yet, to retry tier 1 (and
         committed past: it waits there, not here)."""
         event = decode(record)
+        hr = HrPlace.of(record)
         try:
-            await enrich(record, event, record.offset)
+            user = await enrich(record, event, hr.offset)
         except UserNotFound:
-            await waiting.write(record, schedule.first(event, record, now()))
+            await waiting.write(record, schedule.first(event, hr, now()))
+            return
+        await activation.watch(record, event, hr, user)
 
     async def handle_due(record: Record) -> None:
         """A retry tier's record come due: enriched now, or on to the next tier, or, past
-        its time, dead-lettered as its HR record's failure."""
+        its time, dead-lettered as its HR record's failure (`waiting.py`); or a wait for
+        an account's activation (`activation.py`)."""
         where = waiting_of(record)
         event = decode(record)
+        if where.reason == "activation":
+            await activation.recheck(record, event, where)
+            return
         try:
-            await enrich(record, event, where.hr_offset)
+            user = await enrich(record, event, where.hr_offset)
         except UserNotFound:
             later = schedule.next(event, where, now())
             if later is None:
                 raise NotFoundInTime(where) from None
             await waiting.write(record, later)
+            return
+        await activation.watch(record, event, HrPlace.waited(where), user)
 
     async def prepare(starts: Mapping[TopicPartition, int]) -> bool:
         """On assignment: the newest versions the previous owners published, read to the

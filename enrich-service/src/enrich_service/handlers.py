@@ -43,6 +43,7 @@ class Published(Protocol):
     """The newest version per employee on the enriched topic (`onboarding_runtime.published`)."""
 
     def is_newer(self, employee_id: str, version: str) -> bool: ...
+    def is_current(self, employee_id: str, version: str) -> bool: ...
     def has_event(self, employee_id: str, event_id: str) -> bool: ...
     def record(self, employee_id: str, version: str, event_id: str | None = None) -> None: ...
     async def sync(self) -> bool: ...
@@ -50,6 +51,9 @@ class Published(Protocol):
 
 class _NothingPublished:
     def is_newer(self, employee_id: str, version: str) -> bool:
+        return True
+
+    def is_current(self, employee_id: str, version: str) -> bool:
         return True
 
     def has_event(self, employee_id: str, event_id: str) -> bool:
@@ -140,16 +144,17 @@ async def on_hr_user_upserted(
     published: Published | None = None,
     recent: RecentEvents | None = None,
     sent_again: bool = False,
-) -> None:
+) -> EnrichedUser | None:
     """Enrich `event` unless erased, or (with `recent`) already handled and not `sent_again`
     on purpose by an operator (replay, redrive); publish it only if it is newer than what
-    the enriched topic already has for the employee (`published`)."""
+    the enriched topic already has for the employee (`published`). Returns the user
+    published, None if nothing was."""
     if recent is not None:
         first = recent.first_time(event)
         if first != event.time:  # a second record of the event, stamped later: not newer
             event = event.model_copy(update={"time": first})
         if recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
-            return
+            return None
     if not sent_again and published is not None:
         # An earlier attempt's publish failed here, perhaps only by timing out: it may have
         # landed all the same. Read the topic up to now before deciding on this copy.
@@ -159,7 +164,7 @@ async def on_hr_user_upserted(
             COPIES_SKIPPED.inc()  # a plain second record of an event published already
             if recent is not None:
                 recent.handled(event)
-            return
+            return None
 
     async def publishing(enriched: UserEnriched) -> None:
         try:
@@ -169,7 +174,7 @@ async def on_hr_user_upserted(
                 recent.publish_failed(event)
             raise
 
-    await _enrich(
+    done = await _enrich(
         event,
         okta=okta,
         publish=publishing,
@@ -182,6 +187,7 @@ async def on_hr_user_upserted(
     # Final only now: a failure raises above, and the runner retries or dead-letters it.
     if recent is not None:
         recent.handled(event)
+    return done
 
 
 async def _enrich(
@@ -194,14 +200,14 @@ async def _enrich(
     erased: Erased,
     sync_erasures: SyncErasures,
     published: Published,
-) -> None:
+) -> EnrichedUser | None:
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()
-        return
+        return None
     version = version_of(event.time, hr_offset)
     if not published.is_newer(event.subject, version):
         STALE_SKIPPED.inc()  # a newer state is out already: no Okta calls for this one
-        return
+        return None
     # A failure raises before `publish`, so no partial result goes out.
     data = await enriched_user(event.data, okta=okta, not_found_retry_s=not_found_retry_s)
     enriched = UserEnriched.of(
@@ -223,9 +229,10 @@ async def _enrich(
         raise BrokerUnavailable()
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()
-        return
+        return None
     if not published.is_newer(event.subject, version):
         STALE_SKIPPED.inc()  # a newer state went out while Okta was asked
-        return
+        return None
     await publish(enriched)  # nothing awaited between the checks and handing it over
     published.record(event.subject, version, event.id)
+    return data

@@ -29,7 +29,7 @@ class Preview(BaseModel):
                     "reason": "okta_user_not_found",
                     "message": "no Okta user with this email yet: enrichment would look "
                     "again after 10 s, 60 s, 600 s, 3600 s, 86400 s (then every 86400 s) "
-                    "until 2026-03-04T09:00:00+00:00, then dead-letter the event",
+                    "for 259200 s, then dead-letter the event",
                 },
             ]
         }

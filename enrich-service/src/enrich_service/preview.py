@@ -170,15 +170,19 @@ class Previewer:
 
     def _waiting(self, hr: HrUser, exc: UserNotFound) -> Preview:
         """Not in Okta yet: what the retry tiers would do with the person (`waiting.py`)."""
-        now = datetime.fromtimestamp(self._clock(), UTC)
         start = hr.start_date
-        scheduled = start is not None and start > now.date()
-        until = self._schedule.wait_until(start, now)
+        today = datetime.fromtimestamp(self._clock(), UTC).date()
+        schedule = self._schedule
+        if start is not None and start > today:
+            status: Literal["pending", "scheduled"] = "scheduled"
+            grace = f"{schedule.prehire_grace_s:g} s"
+            until = f"until {start.isoformat()} (the start date) plus {grace}"
+        else:
+            status, until = "pending", f"for {schedule.not_found_retry_s:g} s"
         message = (
-            f"{exc}: enrichment would look again after {self._schedule.describe()} "
-            f"until {until.isoformat()}, then dead-letter the event"
+            f"{exc}: enrichment would look again after {schedule.describe()} {until}, "
+            "then dead-letter the event"
         )
-        status: Literal["pending", "scheduled"] = "scheduled" if scheduled else "pending"
         return Preview(user=None, status=status, reason=exc.code, message=message)
 
 

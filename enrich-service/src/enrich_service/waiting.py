@@ -41,6 +41,23 @@ WAITING_WRITTEN = Counter(
 
 
 @dataclass(frozen=True)
+class HrPlace:
+    """Where an HR record is on `hr.users.v1`: its version's offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    @classmethod
+    def of(cls, record: Record) -> HrPlace:
+        return cls(record.topic, record.partition, record.offset)
+
+    @classmethod
+    def waited(cls, waiting: Waiting) -> HrPlace:
+        return cls(waiting.hr_topic, waiting.hr_partition, waiting.hr_offset)
+
+
+@dataclass(frozen=True)
 class RetrySchedule:
     """When a person unknown to Okta is looked up again, and until when."""
 
@@ -52,8 +69,8 @@ class RetrySchedule:
         if not 1 <= len(self.delays_s) <= RETRY_TIERS:
             raise ValueError(f"between 1 and {RETRY_TIERS} retry delays, please")
 
-    def first(self, event: HrUserUpserted, hr: Record, now: datetime) -> Waiting:
-        """The first wait of the HR record `hr` (of `event`), looked up at `now`."""
+    def first(self, event: HrUserUpserted, hr: HrPlace, now: datetime) -> Waiting:
+        """The first wait of the HR record at `hr` (of `event`), not found at `now`."""
         return Waiting(
             tier=1,
             due_at=now + timedelta(seconds=self.delays_s[0]),
@@ -65,11 +82,33 @@ class RetrySchedule:
             reason=_reason(event, now),
         )
 
+    def activation(self, event: HrUserUpserted, hr: HrPlace, now: datetime) -> Waiting | None:
+        """The first wait for the account of the HR record at `hr`, published at `now` as
+        not onboarded, to become active: until its start date plus the grace; None
+        without a start date or past that."""
+        start = event.data.start_date
+        if start is None or now >= (until := _midnight(start) + self.grace):
+            return None
+        return Waiting(
+            tier=1,
+            due_at=now + timedelta(seconds=self.delays_s[0]),
+            first_attempt_at=now,
+            wait_until=until,
+            hr_topic=hr.topic,
+            hr_partition=hr.partition,
+            hr_offset=hr.offset,
+            reason="activation",
+        )
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.prehire_grace_s)
+
     def wait_until(self, start: date | None, now: datetime) -> datetime:
         """Until when a person first looked up at `now` may be unknown to Okta."""
         until = now + timedelta(seconds=self.not_found_retry_s)
         if start is not None:
-            until = max(until, _midnight(start) + timedelta(seconds=self.prehire_grace_s))
+            until = max(until, _midnight(start) + self.grace)
         return until
 
     def next(self, event: HrUserUpserted, waiting: Waiting, now: datetime) -> Waiting | None:
@@ -81,7 +120,7 @@ class RetrySchedule:
             waiting,
             tier=tier,
             due_at=now + timedelta(seconds=self.delays_s[tier - 1]),
-            reason=_reason(event, now),
+            reason="activation" if waiting.reason == "activation" else _reason(event, now),
             lookups=waiting.lookups + 1,
         )
 

@@ -46,12 +46,14 @@ def infra(
     cfg = StackConfig.on_free_ports(
         _repo_root(),
         tmp_path_factory.mktemp("stack"),
-        # A short not-found period so end-to-end tests see real dead letters.
+        # A short not-found period and short retry tiers, so end-to-end tests see real
+        # dead letters.
         # Ingest with two processes, as production runs it.
         {
             "LOG_FORMAT": "text",
             "ENVIRONMENT": "test",
             "ENRICH_NOT_FOUND_RETRY_S": "8",
+            "ENRICH_RETRY_DELAYS_S": "1,2",
             "INGEST_WORKERS": "2",
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_collector.endpoint,
             "OTEL_BSP_SCHEDULE_DELAY": "200",

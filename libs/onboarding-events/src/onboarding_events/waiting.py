@@ -10,6 +10,12 @@ tier, or, past `onboarding-wait-until`, is dead-lettered.
 
 The version of a waiting record is its HR record's (`onboarding-hr-source`), so a newer HR
 event of the same employee supersedes it: the older one is dropped when it comes due.
+
+A person enriched before their Okta account is active (`onboarded` false: `STAGED`,
+`PROVISIONED`), with a start date, waits on the same tiers as `activation` until that date
+plus a grace period: once the account is active, the HR record is written to `hr.users.v1`
+again (marked `onboarding-replay: activation`) and enriched again, so `onboarded` turns
+true. Past that time, nothing more is done (the user stays as published).
 """
 
 from __future__ import annotations
@@ -30,11 +36,14 @@ TIER = "onboarding-retry-tier"  # 1..5
 FIRST_ATTEMPT = "onboarding-first-attempt-at"  # when the HR record was first handled
 WAIT_UNTIL = "onboarding-wait-until"  # after this, not found is a failure (dead letter)
 HR_SOURCE = "onboarding-hr-source"  # topic/partition/offset of the HR record: its version
-WAITING = "onboarding-waiting"  # why: `pending` (not in Okta yet) or `scheduled` (pre-hire)
+# Why: `pending` (not in Okta yet), `scheduled` (not in Okta yet, start date ahead), or
+# `activation` (enriched, the account not active yet: looked up until it is, see below).
+WAITING = "onboarding-waiting"
 LOOKUPS = "onboarding-lookups"  # how many times the person was looked up so far
 WAITING_HEADERS = frozenset({DUE_AT, TIER, FIRST_ATTEMPT, WAIT_UNTIL, HR_SOURCE, WAITING, LOOKUPS})
 
-Reason = Literal["pending", "scheduled"]
+Reason = Literal["pending", "scheduled", "activation"]
+REASONS: tuple[Reason, ...] = ("pending", "scheduled", "activation")
 
 
 def _ms(moment: datetime) -> bytes:
@@ -83,9 +92,7 @@ class Waiting:
             return None
         try:
             topic, partition, offset = found[HR_SOURCE].decode().rsplit("/", 2)
-            reason = found[WAITING].decode()
-            if reason not in ("pending", "scheduled"):
-                raise ValueError("unknown reason")
+            reason = next(r for r in REASONS if r == found[WAITING].decode())
             tier = int(found[TIER])
             if not 1 <= tier <= RETRY_TIERS:
                 raise ValueError("no such tier")
@@ -97,10 +104,10 @@ class Waiting:
                 hr_topic=topic,
                 hr_partition=int(partition),
                 hr_offset=int(offset),
-                reason="scheduled" if reason == "scheduled" else "pending",
+                reason=reason,
                 lookups=int(found.get(LOOKUPS, b"1")),
             )
-        except (KeyError, ValueError, OverflowError, OSError, UnicodeDecodeError) as exc:
+        except (KeyError, ValueError, OverflowError, OSError, StopIteration) as exc:
             raise ValueError(f"unreadable retry-tier headers: {type(exc).__name__}") from None
 
 

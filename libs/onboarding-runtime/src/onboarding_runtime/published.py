@@ -110,5 +110,10 @@ class PublishedVersions:
         known = self._newest.get(employee_id)
         return known is None or version > known
 
+    def is_current(self, employee_id: str, version: str) -> bool:
+        """Nothing newer than `version` of the employee is out (a recheck of it may go on)."""
+        known = self._newest.get(employee_id)
+        return known is None or version >= known
+
     def __len__(self) -> int:
         return len(self._newest)
