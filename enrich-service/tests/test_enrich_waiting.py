@@ -209,3 +209,22 @@ async def test_a_hire_enriched_before_activation_is_enriched_again_once_the_acco
 async def _lookups(sim: Simulator, email: str, *, at_least: int) -> bool:
     searches = await sim.requests("listUsers")
     return sum(email in json.dumps(call) for call in searches) >= at_least
+
+
+async def test_two_records_of_one_waiting_event_are_enriched_once(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    employee, email = unique_person()
+    event = hr_event(employee, email)
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    tiers = await _tier_ends(kafka_bootstrap)
+    async with enrich(enrich_retry_delays_s="3,3"):
+        await publish_hr(kafka_bootstrap, [event])
+        await publish_hr(kafka_bootstrap, [event])  # the same delivery, written twice
+        # Neither counts as handled while it waits: both wait, neither is skipped for the other.
+        await read_until(kafka_bootstrap, tiers[RETRY_TOPICS[0]], {employee}, lambda f: len(f) == 2)
+        await sim.put_user(email)
+        await read_until(kafka_bootstrap, since, {employee}, bool, within=30)
+        found = await read_for(kafka_bootstrap, since, {employee}, 8)
+
+    assert [json.loads(r.value)["hreventid"] for r in found] == [event.id]

@@ -16,7 +16,7 @@ from ingest_service.delivery_index import DELIVERY_ID_HEADER
 from ingest_service.tracing import continue_trace, kafka_trace_headers
 from onboarding_events import CONTENT_TYPE_HEADER, REDRIVE_HEADER, REPLAY_HEADER, redrive_key
 from onboarding_events.hr import EMPLOYEE_ID_PATTERN
-from onboarding_events.waiting import RETRY_TOPICS, WAITING_HEADERS, Waiting
+from onboarding_events.waiting import REASONS, RETRY_TOPICS, WAITING_HEADERS, Waiting
 from onboarding_ops.erase import ERASED_AT_HEADER
 from onboarding_ops.topics import ALL_SPECS
 from onboarding_runtime.kafka import dead_letter as dlq
@@ -154,4 +154,4 @@ def test_the_retry_headers_are_described_as_the_code_writes_them() -> None:
                 assert re.fullmatch(allowed["pattern"], value.decode()), name
             else:
                 assert value.decode() in allowed["enum"], name
-    assert described["onboarding-waiting"]["enum"] == ["pending", "scheduled"]
+    assert described["onboarding-waiting"]["enum"] == list(REASONS)

@@ -60,3 +60,12 @@ def get_user(stack: StackConfig, employee_id: str) -> httpx.Response:
 def found(stack: StackConfig, employee_id: str) -> httpx.Response | None:
     response = get_user(stack, employee_id)
     return response if response.status_code == 200 else None
+
+
+def waiting(stack: StackConfig, employee_id: str) -> dict[str, Any] | None:
+    """The status of an employee whose HR event waits on a retry tier (None otherwise)."""
+    response = get_user(stack, f"{employee_id}/status")
+    if response.status_code != 200 or response.json()["next_check_at"] is None:
+        return None
+    status: dict[str, Any] = response.json()
+    return status

@@ -8,7 +8,15 @@ import httpx
 from onboarding_devstack.polling import eventually
 from onboarding_devstack.stack import StackConfig
 
-from tests.e2e.ops_support import found, get_user, new_employee, ops, post_hr, put_okta_user
+from tests.e2e.ops_support import (
+    found,
+    get_user,
+    new_employee,
+    ops,
+    post_hr,
+    put_okta_user,
+    waiting,
+)
 
 
 def _with_groups(stack: StackConfig, employee_id: str, groups: list[str]) -> bool | None:
@@ -66,8 +74,8 @@ def test_an_event_in_flight_at_the_erasure_does_not_bring_the_person_back(
 ) -> None:
     employee_id, email = new_employee("inflight")
     skipped_before = _erased_skips(stack)
-    post_hr(stack, employee_id, email)  # Okta does not know them yet: enrich keeps retrying
-    eventually(lambda: get_user(stack, f"{employee_id}/status").status_code == 200 or None)
+    post_hr(stack, employee_id, email)  # Okta does not know them yet: they wait on a tier
+    eventually(lambda: waiting(stack, employee_id))
 
     result = ops(stack, "erase", employee_id)  # known to the status view: no --force needed
     assert result.returncode == 0, result.stderr
