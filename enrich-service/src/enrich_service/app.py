@@ -9,7 +9,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from onboarding_events import (
@@ -42,19 +41,13 @@ from onboarding_runtime.published import PublishedVersions
 from onboarding_runtime.supervision import Supervisor
 
 from enrich_service.activation import Activation
-from enrich_service.handlers import UserNotFound, on_hr_user_upserted
+from enrich_service.consumers import RecordHandlers
+from enrich_service.handlers import on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.preview import Previewer, preview_router
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
-from enrich_service.records import decode
 from enrich_service.settings import Settings
-from enrich_service.waiting import (
-    HrPlace,
-    NotFoundInTime,
-    WaitingWriter,
-    dead_letter_as_hr,
-    waiting_of,
-)
+from enrich_service.waiting import WaitingWriter, dead_letter_as_hr
 
 # How long start-up waits for the erasure log and the published versions before serving
 # (not ready) while they go on loading.
@@ -101,9 +94,6 @@ def create_app(
     schedule = settings.retry_schedule()
     waiting = WaitingWriter(producer)
 
-    def now() -> datetime:
-        return datetime.fromtimestamp(clock(), UTC)
-
     activation = Activation(
         okta=okta_client,
         producer=producer,
@@ -128,36 +118,9 @@ def create_app(
             sent_again=sent_again(record.headers),
         )
 
-    async def handle(record: Record) -> None:
-        """An HR record: enriched now, or, its person not in Okta yet, to retry tier 1 (and
-        committed past: it waits there, not here)."""
-        event = decode(record)
-        hr = HrPlace.of(record)
-        try:
-            user = await enrich(record, event, hr.offset)
-        except UserNotFound:
-            await waiting.write(record, schedule.first(event, hr, now()))
-            return
-        await activation.watch(record, event, hr, user)
-
-    async def handle_due(record: Record) -> None:
-        """A retry tier's record come due: enriched now, or on to the next tier, or, past
-        its time, dead-lettered as its HR record's failure (`waiting.py`); or a wait for
-        an account's activation (`activation.py`)."""
-        where = waiting_of(record)
-        event = decode(record)
-        if where.reason == "activation":
-            await activation.recheck(record, event, where)
-            return
-        try:
-            user = await enrich(record, event, where.hr_offset)
-        except UserNotFound:
-            later = schedule.next(event, where, now())
-            if later is None:
-                raise NotFoundInTime(where) from None
-            await waiting.write(record, later)
-            return
-        await activation.watch(record, event, HrPlace.waited(where), user)
+    handlers = RecordHandlers(
+        enrich=enrich, writer=waiting, schedule=schedule, activation=activation, clock=clock
+    )
 
     async def prepare(starts: Mapping[TopicPartition, int]) -> bool:
         """On assignment: the newest versions the previous owners published, read to the
@@ -187,7 +150,7 @@ def create_app(
         kafka=kafka,
         group_id=settings.enrich_group_id,
         topics=[HR_USERS_TOPIC],
-        handler=handle,
+        handler=handlers.hr,
         dead_letter=remembering(dead_letter_to(producer, HR_USERS_DLQ_TOPIC), recent),
         concurrency=settings.enrich_concurrency,
         supersedes=recent.supersedes,
@@ -206,7 +169,7 @@ def create_app(
         kafka=kafka,
         group_id=settings.retry_group_id,
         topics=list(RETRY_TOPICS),
-        handler=handle_due,
+        handler=handlers.due,
         dead_letter=remembering(
             dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
         ),
