@@ -21,7 +21,13 @@ from onboarding_events import (
 )
 from onboarding_ops.bootstrap import Ops
 from onboarding_ops.cli import app
-from onboarding_runtime.kafka import EventProducer, Failure, KafkaConnection, failure_headers
+from onboarding_runtime.kafka import (
+    EventProducer,
+    Failure,
+    KafkaConnection,
+    RecordCopy,
+    failure_headers,
+)
 from typer.testing import CliRunner
 
 TEST_PII_KEY = "test-pii-key"
@@ -128,19 +134,6 @@ async def wait_past(millis: int) -> None:
     await asyncio.sleep(max(0.0, (millis + 2) / 1000 - datetime.now(UTC).timestamp()))
 
 
-@dataclass(frozen=True)
-class FailedRecord:
-    """The HR record the enrich service gave up on (what its runner hands the dead letter)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
 async def dead_letter(
     driver: OpsDriver,
     event: HrUserUpserted,
@@ -151,7 +144,7 @@ async def dead_letter(
 ) -> None:
     """Write a dead letter exactly as the enrich service does."""
     now = datetime.now(UTC)
-    failed = FailedRecord(
+    failed = RecordCopy(
         driver.topics.hr,
         0,
         7,

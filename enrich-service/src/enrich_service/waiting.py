@@ -16,7 +16,6 @@ that time, never before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -30,6 +29,7 @@ from onboarding_runtime.kafka import (
     PermanentError,
     PublishError,
     Record,
+    RecordCopy,
 )
 from prometheus_client import Counter
 
@@ -187,19 +187,6 @@ class NotFoundInTime(PermanentError):
         )
 
 
-@dataclass(frozen=True)
-class _AtHrPlace:
-    """A tier record seen at its HR record's place (topic, partition, offset)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
 def dead_letter_as_hr(dead_letter: DeadLetter) -> DeadLetter:
     """`dead_letter` for the tiers' consumer: the dead letter names the HR record's place
     (`dlq-source`) and its first lookup, so it is that HR record's failure (same version in
@@ -212,7 +199,7 @@ def dead_letter_as_hr(dead_letter: DeadLetter) -> DeadLetter:
             waiting = None
         if waiting is None:
             return await dead_letter(record, failure)
-        at_hr = _AtHrPlace(
+        at_hr = RecordCopy(
             topic=waiting.hr_topic,
             partition=waiting.hr_partition,
             offset=waiting.hr_offset,

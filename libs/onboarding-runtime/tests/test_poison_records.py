@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from onboarding_events import (
     UserEnriched,
 )
 from onboarding_runtime.erasures import Erasures
+from onboarding_runtime.kafka import RecordCopy
 from onboarding_runtime.kafka.lanes import Lane, Record
 from onboarding_runtime.pii import Pseudonymizer
 from onboarding_runtime.view import Put, version_of
@@ -41,15 +41,14 @@ DEEP = b"[" * 50_000
 NESTED_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
 
 
-@dataclass(frozen=True)
-class FakeRecord:
-    topic: str
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]] = ()
-    partition: int = 3
-    timestamp: int = 1_767_225_600_000
+def fake_record(
+    topic: str,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]] = (),
+) -> RecordCopy:
+    return RecordCopy(topic, 3, offset, 1_767_225_600_000, key, value, headers)
 
 
 def skipped(topic: str, reason: str | None = None) -> float:
@@ -105,7 +104,7 @@ def with_field(raw: bytes, **fields: Any) -> bytes:
     return json.dumps(envelope).encode()
 
 
-Good = Callable[[int, bytes], FakeRecord]  # a good record of a topic at an offset and key
+Good = Callable[[int, bytes], RecordCopy]  # a good record of a topic at an offset and key
 
 DLQ_HEADERS: dict[str, bytes] = {
     "content-type": b"application/cloudevents+json",
@@ -122,28 +121,28 @@ def dlq_headers(**changed: bytes) -> list[tuple[str, bytes]]:
     return list({**DLQ_HEADERS, **{k.replace("_", "-"): v for k, v in changed.items()}}.items())
 
 
-def around(good: Good, bad: FakeRecord) -> list[FakeRecord]:
+def around(good: Good, bad: RecordCopy) -> list[RecordCopy]:
     """A good record, the bad one, and another good one, in offset order."""
     return [good(10, b"before"), bad, good(12, b"after")]
 
 
-def decode_around(decoder: Decoder, topic: str, good: Good, bad: FakeRecord) -> list[str]:
+def decode_around(decoder: Decoder, topic: str, good: Good, bad: RecordCopy) -> list[str]:
     records = around(good, bad)
     part = slice_of(records, decoder)
     assert (part.partition, part.first_offset, part.next_offset) == ((topic, 3), 10, 13)
     return [change.employee_id for change in part.changes]
 
 
-def good_enriched(offset: int, key: bytes) -> FakeRecord:
-    return FakeRecord(USERS_ENRICHED_TOPIC, offset, key, enriched_json(key.decode()))
+def good_enriched(offset: int, key: bytes) -> RecordCopy:
+    return fake_record(USERS_ENRICHED_TOPIC, offset, key, enriched_json(key.decode()))
 
 
-def good_hr(offset: int, key: bytes) -> FakeRecord:
-    return FakeRecord(HR_USERS_TOPIC, offset, key, hr_json(key.decode()))
+def good_hr(offset: int, key: bytes) -> RecordCopy:
+    return fake_record(HR_USERS_TOPIC, offset, key, hr_json(key.decode()))
 
 
-def good_dead_letter(offset: int, key: bytes) -> FakeRecord:
-    return FakeRecord(HR_USERS_DLQ_TOPIC, offset, key, hr_json(key.decode()), dlq_headers())
+def good_dead_letter(offset: int, key: bytes) -> RecordCopy:
+    return fake_record(HR_USERS_DLQ_TOPIC, offset, key, hr_json(key.decode()), dlq_headers())
 
 
 ENRICHED_POISON = {
@@ -167,7 +166,7 @@ def test_a_bad_enriched_record_is_skipped_and_its_neighbours_kept(
     value: bytes, reason: str
 ) -> None:
     before = skipped(USERS_ENRICHED_TOPIC, reason)
-    bad = FakeRecord(USERS_ENRICHED_TOPIC, 11, b"bad", value)
+    bad = fake_record(USERS_ENRICHED_TOPIC, 11, b"bad", value)
 
     kept = decode_around(enriched_change, USERS_ENRICHED_TOPIC, good_enriched, bad)
 
@@ -192,7 +191,7 @@ HR_POISON = {
 @pytest.mark.parametrize(("value", "reason"), HR_POISON.values(), ids=HR_POISON)
 def test_a_bad_hr_record_is_skipped_and_its_neighbours_kept(value: bytes, reason: str) -> None:
     before = skipped(HR_USERS_TOPIC, reason)
-    bad = FakeRecord(HR_USERS_TOPIC, 11, b"bad", value)
+    bad = fake_record(HR_USERS_TOPIC, 11, b"bad", value)
 
     kept = decode_around(accepted_change, HR_USERS_TOPIC, good_hr, bad)
 
@@ -202,7 +201,7 @@ def test_a_bad_hr_record_is_skipped_and_its_neighbours_kept(value: bytes, reason
 
 def test_an_hr_record_without_a_key_is_skipped() -> None:
     before = skipped(HR_USERS_TOPIC, "no_key")
-    bad = FakeRecord(HR_USERS_TOPIC, 11, None, hr_json("bad"))
+    bad = fake_record(HR_USERS_TOPIC, 11, None, hr_json("bad"))
 
     assert decode_around(accepted_change, HR_USERS_TOPIC, good_hr, bad) == ["before", "after"]
     assert skipped(HR_USERS_TOPIC, "no_key") == before + 1
@@ -225,7 +224,7 @@ def test_a_dead_letter_with_bad_headers_is_skipped_and_its_neighbours_kept(
     headers: list[tuple[str, bytes]], reason: str
 ) -> None:
     before = skipped(HR_USERS_DLQ_TOPIC, reason)
-    bad = FakeRecord(HR_USERS_DLQ_TOPIC, 11, b"bad", hr_json("bad"), headers)
+    bad = fake_record(HR_USERS_DLQ_TOPIC, 11, b"bad", hr_json("bad"), headers)
 
     kept = decode_around(failed_change, HR_USERS_DLQ_TOPIC, good_dead_letter, bad)
 
@@ -235,7 +234,7 @@ def test_a_dead_letter_with_bad_headers_is_skipped_and_its_neighbours_kept(
 
 def test_a_dead_letter_nested_50000_deep_is_skipped() -> None:
     before = skipped(HR_USERS_DLQ_TOPIC, "too_deep")
-    bad = FakeRecord(HR_USERS_DLQ_TOPIC, 11, b"bad", DEEP, dlq_headers())
+    bad = fake_record(HR_USERS_DLQ_TOPIC, 11, b"bad", DEEP, dlq_headers())
 
     kept = decode_around(failed_change, HR_USERS_DLQ_TOPIC, good_dead_letter, bad)
 
@@ -270,7 +269,7 @@ def test_absent_optional_parts_keep_their_defaults() -> None:
     """Leniency stays where it was: no `hroffset`, no attempts, no code, no failure time."""
     plain = json.loads(enriched_json("e-1"))
     del plain["hroffset"], plain["hreventid"]
-    record = FakeRecord(USERS_ENRICHED_TOPIC, 7, b"e-1", json.dumps(plain).encode())
+    record = fake_record(USERS_ENRICHED_TOPIC, 7, b"e-1", json.dumps(plain).encode())
     [user] = slice_of([record], enriched_change).changes
     assert isinstance(user, Put)
     assert user.version == version_of(TIME, 0)
@@ -278,7 +277,7 @@ def test_absent_optional_parts_keep_their_defaults() -> None:
 
     optional = {"dlq-attempts", "dlq-error-code", "dlq-error-message", "dlq-last-failure"}
     headers = [h for h in dlq_headers() if h[0] not in optional]
-    letter = FakeRecord(HR_USERS_DLQ_TOPIC, 8, b"e-1", hr_json("e-1"), headers)
+    letter = fake_record(HR_USERS_DLQ_TOPIC, 8, b"e-1", hr_json("e-1"), headers)
     [failed] = slice_of([letter], failed_change).changes
     assert isinstance(failed, Put)
     assert failed.fields["error"] == "error"
@@ -288,7 +287,7 @@ def test_absent_optional_parts_keep_their_defaults() -> None:
 
 def test_a_tombstone_still_erases() -> None:
     [change] = slice_of(
-        [FakeRecord(USERS_ENRICHED_TOPIC, 7, b"e-1", None)], enriched_change
+        [fake_record(USERS_ENRICHED_TOPIC, 7, b"e-1", None)], enriched_change
     ).changes
     assert change.employee_id == "e-1"
     assert not isinstance(change, Put)
@@ -303,7 +302,7 @@ def test_whatever_a_decoder_raises_the_record_is_skipped() -> None:
         return Put((record.key or b"").decode(), "v")
 
     topic = "some.topic.v1"
-    records = [FakeRecord(topic, offset, f"k{offset}".encode(), b"{}") for offset in (10, 11, 12)]
+    records = [fake_record(topic, offset, f"k{offset}".encode(), b"{}") for offset in (10, 11, 12)]
     before = skipped(topic, "undecodable")
 
     part = slice_of(records, broken)
@@ -315,7 +314,7 @@ def test_whatever_a_decoder_raises_the_record_is_skipped() -> None:
 def test_a_skip_is_logged_once_by_place_never_by_content(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    bad = FakeRecord(USERS_ENRICHED_TOPIC, 11, b"bad", enriched_json("bad", hroffset=SECRET))
+    bad = fake_record(USERS_ENRICHED_TOPIC, 11, b"bad", enriched_json("bad", hroffset=SECRET))
     with caplog.at_level(logging.DEBUG, logger="onboarding_runtime.view.records"):
         slice_of(around(good_enriched, bad), enriched_change)
 
@@ -338,9 +337,9 @@ def test_a_raising_supersede_rule_keeps_both_records() -> None:
         raise RecursionError
 
     lane = Lane()
-    first = FakeRecord(HR_USERS_TOPIC, 10, b"k", DEEP)
-    second = FakeRecord(HR_USERS_TOPIC, 11, b"k", hr_json("k"))
-    third = FakeRecord(HR_USERS_TOPIC, 12, b"k", hr_json("k"))
+    first = fake_record(HR_USERS_TOPIC, 10, b"k", DEEP)
+    second = fake_record(HR_USERS_TOPIC, 11, b"k", hr_json("k"))
+    third = fake_record(HR_USERS_TOPIC, 12, b"k", hr_json("k"))
     lane.add(first, rule)
     lane.take()
     assert lane.add(second, rule) == []

@@ -5,7 +5,6 @@ retry-tier headers are skipped and counted, never guessed at, and never stall a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from onboarding_events import (
     Waiting,
 )
 from onboarding_events.waiting import DUE_AT, HR_SOURCE, TIER, WAITING
+from onboarding_runtime.kafka import RecordCopy
 from onboarding_runtime.view import Put, time_of, version_of
 from onboarding_runtime.view.records import slice_of, waiting_change
 from onboarding_runtime.view.versions import hr_version, waiting_version
@@ -28,15 +28,14 @@ TIME = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 DUE = datetime(2026, 3, 1, 9, 31, 10, 250_000, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class FakeRecord:
-    topic: str
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]] = ()
-    partition: int = 3
-    timestamp: int = 1_772_357_500_000
+def fake_record(
+    topic: str,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]] = (),
+) -> RecordCopy:
+    return RecordCopy(topic, 3, offset, 1_772_357_500_000, key, value, headers)
 
 
 def hr_json(employee_id: str) -> bytes:
@@ -70,8 +69,8 @@ def headers(**changed: bytes) -> list[tuple[str, bytes]]:
     return [("content-type", b"application/cloudevents+json"), *found.items()]
 
 
-def on_tier(offset: int, key: bytes, record_headers: Sequence[tuple[str, bytes]]) -> FakeRecord:
-    return FakeRecord(TOPIC, offset, key, hr_json(key.decode()), record_headers)
+def on_tier(offset: int, key: bytes, record_headers: Sequence[tuple[str, bytes]]) -> RecordCopy:
+    return fake_record(TOPIC, offset, key, hr_json(key.decode()), record_headers)
 
 
 def skipped(reason: str) -> float:
@@ -148,7 +147,7 @@ def test_a_waiting_record_with_bad_headers_is_skipped_and_its_neighbours_kept(
 
 def test_a_waiting_record_whose_value_is_not_an_hr_event_is_skipped() -> None:
     before = skipped("invalid_json")
-    bad = FakeRecord(TOPIC, 11, b"bad", b"not json", headers())
+    bad = fake_record(TOPIC, 11, b"bad", b"not json", headers())
 
     assert slice_of([bad], waiting_change).changes == []
     assert skipped("invalid_json") == before + 1

@@ -23,6 +23,7 @@ from onboarding_runtime.kafka.errors import (
 )
 from onboarding_runtime.kafka.follower import TopicFollower
 from onboarding_runtime.kafka.history import read_before
+from onboarding_runtime.kafka.lanes import RecordCopy
 from onboarding_runtime.kafka.probe import BrokerProbe
 from onboarding_runtime.kafka.producer import EventProducer, PublishError
 from onboarding_runtime.kafka.topics import TOPICS, TopicSpec, ensure_topics
@@ -44,6 +45,7 @@ __all__ = [
     "Prepare",
     "PublishError",
     "Record",
+    "RecordCopy",
     "RetryPolicy",
     "RetryableError",
     "Supersedes",

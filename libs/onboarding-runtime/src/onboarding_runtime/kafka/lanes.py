@@ -47,6 +47,20 @@ class Record(Protocol):
     def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
+@dataclass(frozen=True)
+class RecordCopy:
+    """A `Record` made, not fetched: one seen at another place (a retry tier's record at its
+    HR record's, for its dead letter), or one a test hands a handler."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
 # `supersedes(newer, older)`: True when handling `newer` makes handling `older` pointless
 # (e.g. both carry an employee's full state and `newer` is at least as recent).
 Supersedes = Callable[[Record, Record], bool]
