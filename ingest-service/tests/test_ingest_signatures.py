@@ -8,8 +8,8 @@ import time
 
 import pytest
 from ingest_service.settings import Settings
-from ingest_service.signatures import SignatureError, parse_secrets, verify
 from ingest_support import OLD_SECRET, SECRET, SEED, running, signed, variant
+from onboarding_runtime.webhook_signatures import SignatureError, parse_secrets, verify
 from pydantic import ValidationError
 
 BODY = b'{"employee_id": "12345"}'

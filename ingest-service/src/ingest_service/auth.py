@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from ingest_service.signatures import SignatureError, SigningSecret, verify
+from onboarding_runtime.webhook_signatures import SignatureError, SigningSecret, verify
 
 
 class AuthError(Exception):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from onboarding_events import HR_USERS_TOPIC
 from onboarding_runtime.settings import KafkaSettings, ServiceSettings, blank, secret_items
+from onboarding_runtime.webhook_signatures import SigningSecret, parse_secrets
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ingest_service.intake import MAX_BATCH_RECORDS
-from ingest_service.signatures import SigningSecret, parse_secrets
 
 
 class Settings(ServiceSettings, KafkaSettings):

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from onboarding_runtime.webhook_signatures import signature_header
 
 from onboarding_ops.bootstrap import Ops, Sleep
 from onboarding_ops.errors import OpsError
 from onboarding_ops.hr_file import Record, Row, Unreadable
-from onboarding_ops.signing import signature_header
 
 BATCH_PATH = "/v1/hr/webhooks:batch"
 MAX_BATCH_RECORDS = 1_000

@@ -9,9 +9,9 @@ from onboarding_runtime.settings import (
     ServiceSettings,
     secret_items,
 )
+from onboarding_runtime.webhook_signatures import SigningSecret, parse_secrets
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
-from onboarding_ops.signing import signing_keys
 from onboarding_ops.topics import Durability
 
 
@@ -50,10 +50,10 @@ class Settings(ServiceSettings, KafkaSettings, MongoSettings):
         keys = secret_items(self.api_key)
         return keys[0] if keys else None
 
-    def import_signing_keys(self) -> list[bytes]:
+    def import_signing_keys(self) -> list[SigningSecret]:
         if self.webhook_secret is None:
             return []
-        return signing_keys(self.webhook_secret.get_secret_value())
+        return parse_secrets(self.webhook_secret.get_secret_value())
 
     @model_validator(mode="after")
     def _secrets_are_well_formed(self) -> Settings:

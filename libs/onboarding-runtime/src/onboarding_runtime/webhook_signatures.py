@@ -1,4 +1,5 @@
-"""Standard Webhooks signature verification, over the raw body bytes.
+"""Standard Webhooks signatures over the raw body bytes: ingest-service verifies them,
+`onboarding-ops import` signs its batches (`signature_header`).
 
 Our own small implementation of the spec (https://www.standardwebhooks.com) rather than the
 `standardwebhooks` package's `verify`, which decodes the body as UTF-8 and base64-decodes
@@ -39,6 +40,17 @@ class SigningSecret:
     def sign(self, msg_id: str, timestamp: int, body: bytes) -> bytes:
         content = f"{msg_id}.{timestamp}.".encode() + body
         return hmac.new(self.key, content, hashlib.sha256).digest()
+
+
+def signature_header(
+    secrets: Sequence[SigningSecret], msg_id: str, timestamp: int, body: bytes
+) -> str:
+    """The sender's `webhook-signature` header: one `v1,<base64>` per secret, so the
+    receiver accepts it whichever of them it holds while a secret is rotated."""
+    return " ".join(
+        "v1," + base64.b64encode(secret.sign(msg_id, timestamp, body)).decode()
+        for secret in secrets
+    )
 
 
 def parse_secrets(value: str) -> list[SigningSecret]:
