@@ -106,3 +106,13 @@ def test_a_redrive_waits_on_its_own_record_not_the_dead_letters() -> None:
         "pending",
         "2024-01-11T09:30:10.250000Z",
     )
+
+
+def test_a_second_record_of_a_completed_event_that_waited_too_does_not_keep_it_pending() -> None:
+    # Two records of one delivery both waited; the first was enriched, the copy skipped.
+    completed = {"version": V1, "event_id": "e1", "completed_at": DONE}
+    copy_waited = waiting_on(T0, 9, reason="pending")
+
+    status = status_of(ACCEPTED, completed=completed, waiting=copy_waited)
+
+    assert (status["status"], status["next_check_at"]) == ("completed", None)

@@ -25,8 +25,15 @@ from onboarding_events import (
     Waiting,
     is_onboarded,
 )
-from onboarding_events.waiting import without_waiting
-from onboarding_runtime.kafka import BrokerUnavailable, EventProducer, PublishError, Record
+from onboarding_events.waiting import ACTIVATION_REPLAY, without_waiting
+from onboarding_runtime.kafka import (
+    BrokerUnavailable,
+    EventProducer,
+    PublishError,
+    Record,
+    RetryableError,
+    UnavailableError,
+)
 from onboarding_runtime.view.versions import version_of
 from prometheus_client import Counter
 
@@ -38,7 +45,7 @@ ACTIVATIONS = Counter(
     "onboarding_enrich_activations_total",
     "HR events enriched again because the person's Okta account became active",
 )
-REPLAY_MARK = (REPLAY_HEADER, b"activation")
+REPLAY_MARK = (REPLAY_HEADER, ACTIVATION_REPLAY)
 
 
 class Activation:
@@ -82,7 +89,12 @@ class Activation:
             return
         if not self._published.is_current(event.subject, version):
             return  # a newer state of the employee went out: it is the one that counts
-        account = await self._okta.find_user_by_email(event.data.email)
+        try:
+            account = await self._okta.find_user_by_email(event.data.email)
+        except UnavailableError:
+            raise  # Okta is down: the breaker waits for it, then this asks again
+        except RetryableError:
+            account = None  # asked again on the next tier: never a dead letter for a recheck
         if account is not None and is_onboarded(account.status):
             await self._enrich_again(record)
             ACTIVATIONS.inc()

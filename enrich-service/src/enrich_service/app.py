@@ -42,7 +42,7 @@ from onboarding_runtime.supervision import Supervisor
 
 from enrich_service.activation import Activation
 from enrich_service.consumers import RecordHandlers
-from enrich_service.handlers import on_hr_user_upserted
+from enrich_service.handlers import Found, on_hr_user_upserted
 from enrich_service.okta import Okta, OktaClient
 from enrich_service.preview import Previewer, preview_router
 from enrich_service.recent_events import RecentEvents, remembering, sent_again
@@ -104,7 +104,9 @@ def create_app(
         clock=clock,
     )
 
-    async def enrich(record: Record, event: HrUserUpserted, hr_offset: int) -> EnrichedUser | None:
+    async def enrich(
+        record: Record, event: HrUserUpserted, hr_offset: int, *, waited: bool, found: Found
+    ) -> EnrichedUser | None:
         return await on_hr_user_upserted(
             event,
             okta=okta_client,
@@ -116,10 +118,22 @@ def create_app(
             published=published,
             recent=recent,
             sent_again=sent_again(record.headers),
+            waited=waited,
+            found=found,
         )
 
+    async def erased_now(event: HrUserUpserted) -> bool:
+        if not await erasures.sync():
+            raise BrokerUnavailable()
+        return erasures.erasures.covers(event.subject, event.time)
+
     handlers = RecordHandlers(
-        enrich=enrich, writer=waiting, schedule=schedule, activation=activation, clock=clock
+        enrich=enrich,
+        writer=waiting,
+        schedule=schedule,
+        activation=activation,
+        erased_now=erased_now,
+        clock=clock,
     )
 
     async def prepare(starts: Mapping[TopicPartition, int]) -> bool:
@@ -151,7 +165,10 @@ def create_app(
         group_id=settings.enrich_group_id,
         topics=[HR_USERS_TOPIC],
         handler=handlers.hr,
-        dead_letter=remembering(dead_letter_to(producer, HR_USERS_DLQ_TOPIC), recent),
+        # A record written back after a wait fails as its HR record (`waiting.py`).
+        dead_letter=remembering(
+            dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
+        ),
         concurrency=settings.enrich_concurrency,
         supersedes=recent.supersedes,
         on_superseded=recent.superseded,
@@ -161,9 +178,8 @@ def create_app(
         settle=producer.flush,
         prepare=prepare,
     )
-    # The retry tiers: their own group, breaker and lanes, so what comes due waits behind
-    # nothing on `hr.users.v1` and nothing there waits behind it. Okta's budget is shared
-    # (the one client).
+    # The retry tiers: their own group; what comes due goes back to `hr.users.v1`
+    # (`consumers.py`), and only waits for activation ask Okta here (the one client).
     retry_runner = ConsumerRunner(
         name="enrich-retry",
         kafka=kafka,

@@ -37,6 +37,8 @@ Publish = Callable[[UserEnriched], Awaitable[None]]
 Erased = Callable[[str, datetime], bool]
 # Wait until every erasure written so far is known to `Erased` (False: the log is unreachable).
 SyncErasures = Callable[[], Awaitable[bool]]
+# Told the user Okta gave, before it is published.
+Found = Callable[[EnrichedUser], Awaitable[None]]
 
 
 class Published(Protocol):
@@ -144,16 +146,24 @@ async def on_hr_user_upserted(
     published: Published | None = None,
     recent: RecentEvents | None = None,
     sent_again: bool = False,
+    waited: bool = False,
+    found: Found | None = None,
 ) -> EnrichedUser | None:
     """Enrich `event` unless erased, or (with `recent`) already handled and not `sent_again`
     on purpose by an operator (replay, redrive); publish it only if it is newer than what
     the enriched topic already has for the employee (`published`). Returns the user
-    published, None if nothing was."""
+    published, None if nothing was.
+
+    `waited`: the record is an HR record written back after waiting on a retry tier
+    (`waiting.py`): never skipped as handled by `recent` (it learns the HR records before
+    where a member starts as handled, and the waiting one among them was not), only if the
+    topic shows its event published. `found`: told the user Okta gave, before the publish
+    (the activation watch: written first, so a crash after the publish cannot lose it)."""
     if recent is not None:
         first = recent.first_time(event)
         if first != event.time:  # a second record of the event, stamped later: not newer
             event = event.model_copy(update={"time": first})
-        if recent.skip(event, sent_again=sent_again, hr_offset=hr_offset):
+        if recent.skip(event, sent_again=sent_again or waited, hr_offset=hr_offset):
             return None
     if not sent_again and published is not None:
         # An earlier attempt's publish failed here, perhaps only by timing out: it may have
@@ -183,6 +193,7 @@ async def on_hr_user_upserted(
         erased=erased,
         sync_erasures=sync_erasures,
         published=published or _NothingPublished(),
+        found=found,
     )
     # Final only now: a failure raises above, and the runner retries or dead-letters it.
     if recent is not None:
@@ -200,6 +211,7 @@ async def _enrich(
     erased: Erased,
     sync_erasures: SyncErasures,
     published: Published,
+    found: Found | None = None,
 ) -> EnrichedUser | None:
     if erased(event.subject, event.time):
         ERASED_SKIPPED.inc()
@@ -221,10 +233,12 @@ async def _enrich(
         hreventid=event.id,
         hroffset=str(hr_offset),
     )
+    if found is not None:
+        await found(data)
     # Asked again, with every erasure written so far read first: it may have come while
-    # Okta was asked (or during an hour of not-found retries), and publishing now would
-    # bring the person back after their tombstone. `onboarding-ops erase` writes the
-    # tombstone only once a publish that passed this check has landed.
+    # Okta was asked, and publishing now would bring the person back after their
+    # tombstone. `onboarding-ops erase` writes the tombstone only once a publish that passed
+    # this check has landed.
     if not await sync_erasures():
         raise BrokerUnavailable()
     if erased(event.subject, event.time):

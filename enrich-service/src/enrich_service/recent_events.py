@@ -197,7 +197,7 @@ def _remember(memory: OrderedDict[bytes, V], key: bytes, value: V, capacity: int
 
 def remembering(dead_letter: DeadLetter, recent: RecentEvents) -> DeadLetter:
     """`dead_letter`, and the event counts as handled once its dead letter is written: a
-    duplicate behind it would only fail the same way (an hour of not-found retries)."""
+    duplicate behind it would only fail the same way."""
 
     async def send(record: Record, failure: Failure) -> None:
         await dead_letter(record, failure)

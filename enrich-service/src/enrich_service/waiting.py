@@ -2,10 +2,11 @@
 
 The main consumer meets a person Okta does not know: the HR record is written, unchanged,
 to tier 1 and the consumer commits past it at once, so a thousand pre-hires block nobody
-and survive restarts. The tiers' consumer (`ConsumerRunner(due=due_at)`) hands each record
-over when it comes due; not found again, it goes one tier further (the last tier repeats)
-until its `wait_until`, then it is dead-lettered as `okta_user_not_found` under its HR
-record's place, so the status view and a redrive treat it as the HR record's failure.
+and survive restarts. The tiers' consumer (`ConsumerRunner(due=due_at)`) writes each record
+back to `hr.users.v1` when it comes due (`consumers.py`: one writer per employee); not
+found again, it goes one tier further (the last tier repeats) until its `wait_until`, then
+it is dead-lettered as `okta_user_not_found` under its HR record's place, so the status view
+and a redrive treat it as the HR record's failure.
 
 How long a person may stay unknown to Okta: `ENRICH_NOT_FOUND_RETRY_S` after the first
 lookup, or, for a hire whose start date is ahead, until that date plus
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from onboarding_events import HrUserUpserted, Waiting
+from onboarding_events import HR_USERS_TOPIC, HrUserUpserted, Waiting
 from onboarding_events.waiting import RETRY_TIERS, Reason, without_waiting
 from onboarding_runtime.kafka import (
     BrokerUnavailable,
@@ -166,6 +167,19 @@ class WaitingWriter:
         except PublishError:
             raise BrokerUnavailable() from None  # the record waits for the broker instead
         WAITING_WRITTEN.labels(str(waiting.tier), waiting.reason).inc()
+
+    async def back(self, record: Record) -> None:
+        """A tier's record come due, back to `hr.users.v1` as it is (its retry headers say
+        where it came from and how long it may still wait)."""
+        try:
+            await self._producer.publish(
+                HR_USERS_TOPIC,
+                key=(record.key or b"").decode("utf-8", "replace"),
+                value=record.value,
+                headers=list(record.headers or ()),
+            )
+        except PublishError:
+            raise BrokerUnavailable() from None
 
 
 def waiting_of(record: Record) -> Waiting:

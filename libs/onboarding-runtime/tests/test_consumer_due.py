@@ -112,3 +112,29 @@ def test_an_unreadable_due_time_is_now_not_never() -> None:
     assert due_at(Bare([("onboarding-due-at", b"soon")])) is None  # type: ignore[arg-type]
     assert due_at(Bare([due_header(T0 + 0.5)])) == T0 + 0.5  # type: ignore[arg-type]
     assert due_at(Bare([])) is None  # type: ignore[arg-type]
+
+
+async def test_a_due_time_no_one_could_mean_does_not_hold_or_stop_the_consumer(
+    kafka_bootstrap: str, unique_name: str
+) -> None:
+    topic = await make_topic(kafka_bootstrap, unique_name)
+    clock = Clock()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, due in (("huge", b"9" * 400), ("centuries", b"99999999999999999"), ("ok", b"1")):
+            headers = [("onboarding-due-at", due)]
+            await producer.send_and_wait(topic, key.encode(), key=key.encode(), headers=headers)
+    finally:
+        await producer.stop()
+    handled: list[str] = []
+
+    async def handle(record: Record) -> None:
+        handled.append(record.value.decode() if record.value else "")
+
+    runner = runner_for(
+        kafka_bootstrap, topic, unique_name, handler=handle, due=due_at, clock=clock
+    )
+    async with running(runner):
+        await eventually(lambda: handled == ["huge", "centuries", "ok"])
+    assert runner.held == {}

@@ -6,10 +6,12 @@ enrichment wait in line, at about ten people a second."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Message
+from onboarding_devstack.polling import eventually_async as eventually
 from onboarding_runtime.kafka import KafkaConnection, TopicFollower
 from runtime_kafka_support import make_topic, send
 
@@ -49,3 +51,46 @@ async def test_many_syncs_at_once_share_a_request_and_each_sees_what_was_written
 
     assert seen == [30] * 200  # every caller saw all 30 written before it asked
     assert requests <= 2  # the request in flight, if any, and the one after it
+
+
+async def test_a_sync_called_while_a_request_is_out_waits_for_the_next_one(
+    kafka_bootstrap: str, unique_name: str
+) -> None:
+    topic = await make_topic(kafka_bootstrap, unique_name)
+    applied: list[bytes] = []
+
+    def apply(message: Message) -> None:
+        applied.append(message.value() or b"")
+
+    follower = TopicFollower(KafkaConnection(kafka_bootstrap), topic, apply)
+    ends = follower._ends
+    gate = threading.Event()
+    calls = 0
+
+    def slow_first(consumer: Consumer) -> Any:
+        """The first request reads the ends, then is held until the gate opens."""
+        nonlocal calls
+        calls += 1
+        found = ends(consumer)
+        if calls == 1:
+            gate.wait(timeout=30)
+        return found
+
+    follower._ends = slow_first  # type: ignore[method-assign]
+    try:
+        await follower.start()
+        first = asyncio.create_task(follower.sync())
+        await eventually(lambda: calls == 1)  # its request read the ends, and is held
+        await send(kafka_bootstrap, topic, [("k", b"written after the first request")])
+        second = asyncio.create_task(follower.sync())
+        await asyncio.sleep(0)  # the second is waiting (no time passes for anyone else)
+        gate.set()
+        assert await first
+        assert await second
+        seen_by_second = list(applied)
+    finally:
+        gate.set()
+        await follower.stop()
+
+    assert seen_by_second == [b"written after the first request"]
+    assert calls == 2

@@ -6,7 +6,9 @@ and send each value unchanged (same CloudEvent id and time, same key) with a rep
 The enrich service treats the copy like any HR event; the view orders by (event time, HR
 offset), so a copy of an old event never overwrites newer state and a copy of the newest
 refreshes it. Copies from earlier replays are skipped, so replays never compound, and so
-are erased employees' events.
+are erased employees' events and the copies enrich-service writes back when a waiting HR
+record comes due (retry headers, `onboarding_events.waiting`): the same HR record, not an
+event of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import ConsumerRecord
+from onboarding_events.waiting import WAITING_HEADERS
 
 from onboarding_ops.bootstrap import Kafka, Ops
 from onboarding_ops.envelope import read_envelope
@@ -64,7 +67,7 @@ async def replay(
 
 
 def _classify(record: ConsumerRecord[bytes, bytes], erasures: ErasureLog, seen: set[str]) -> str:
-    if any(name == REPLAY_HEADER for name, _ in record.headers):
+    if any(name == REPLAY_HEADER or name in WAITING_HEADERS for name, _ in record.headers):
         return "copy"
     envelope = read_envelope(record.value)
     if envelope is None or record.key is None:

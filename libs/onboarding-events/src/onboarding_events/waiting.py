@@ -42,6 +42,9 @@ WAITING = "onboarding-waiting"
 LOOKUPS = "onboarding-lookups"  # how many times the person was looked up so far
 WAITING_HEADERS = frozenset({DUE_AT, TIER, FIRST_ATTEMPT, WAIT_UNTIL, HR_SOURCE, WAITING, LOOKUPS})
 
+# The `onboarding-replay` value of an HR record written again once its account is active.
+ACTIVATION_REPLAY = b"activation"
+
 Reason = Literal["pending", "scheduled", "activation"]
 REASONS: tuple[Reason, ...] = ("pending", "scheduled", "activation")
 

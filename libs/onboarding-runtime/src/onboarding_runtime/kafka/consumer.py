@@ -81,6 +81,8 @@ Prepare = Callable[[Mapping[TopicPartition, int]], Awaitable[bool]]
 # When a record may be handled (Unix seconds), or None: now (`delays.py`).
 Due = Callable[[Record], float | None]
 LaneKey = tuple[TopicPartition, bytes | None]
+# Longer than any wait a delay topic is meant for (`onboarding_events.waiting`: a week).
+MAX_HOLD_S = 8 * 24 * 3600.0
 
 
 class ConsumerRunner:
@@ -108,12 +110,15 @@ class ConsumerRunner:
         rebalance_timeout_s: float = 90.0,
         due: Due | None = None,
         clock: Callable[[], float] = time.time,
+        max_hold_s: float = MAX_HOLD_S,
     ) -> None:
         """`due`: when a record may be handled (Unix seconds; None: now). A record not due
         yet is not fetched into memory: its partition is paused at it until then, so what
         waits stays in Kafka, durable and committed behind (`delays.py`). Meant for topics
         whose records come due in their order (a delay topic: one delay, written in time
-        order). `clock`: what time it is, for `due`."""
+        order). `clock`: what time it is, for `due`. A record due more than `max_hold_s` from
+        now, or whose `due` raises, is handled now: a wrong due time must not hold every
+        record behind it for good (the handler says what it makes of the record)."""
         self.name = name
         self._kafka = kafka
         self._group_id = group_id
@@ -138,6 +143,7 @@ class ConsumerRunner:
         self._rebalance_timeout_s = rebalance_timeout_s
         self._due = due
         self._clock = clock
+        self._max_hold_s = max_hold_s
         # Partitions paused at a record not due yet, and when it is.
         self.held: dict[TopicPartition, float] = {}
         self._stopping = asyncio.Event()
@@ -206,10 +212,11 @@ class ConsumerRunner:
             self._backpressure(consumer)
             batches = await consumer.getmany(timeout_ms=200, max_records=self._max_batch)
             self.last_poll = time.monotonic()
-            owned = consumer.assignment()
-            batches = {tp: records for tp, records in batches.items() if tp in owned}
             if batches and self._unprepared and not await self._prepared(consumer):
                 continue  # stopping; nothing dispatched, nothing committed past
+            # Owned now: preparing awaited, and a rebalance may have taken some meanwhile.
+            owned = consumer.assignment()
+            batches = {tp: records for tp, records in batches.items() if tp in owned}
             for tp, records in batches.items():
                 for record in records:
                     if self._hold(consumer, tp, record):
@@ -244,8 +251,14 @@ class ConsumerRunner:
 
     def _hold(self, consumer: AIOKafkaConsumer, tp: TopicPartition, record: Record) -> bool:
         """Pause `tp` at `record` if it is not due yet; it is fetched again when it is."""
-        when = self._due(record) if self._due is not None else None
-        if when is None or when <= self._clock():
+        if self._due is None:
+            return False
+        try:
+            when = self._due(record)
+        except Exception:  # whatever a record holds, the loop goes on: due now
+            when = None
+        now = self._clock()
+        if when is None or when <= now or when > now + self._max_hold_s:
             return False
         consumer.seek(tp, record.offset)
         consumer.pause(tp)

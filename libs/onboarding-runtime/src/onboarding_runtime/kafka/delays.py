@@ -23,6 +23,6 @@ def due_at(record: Record) -> float | None:
         if name == DUE_AT:
             try:
                 return int(value) / 1000
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return None  # unreadable: handled now, not held forever
     return None

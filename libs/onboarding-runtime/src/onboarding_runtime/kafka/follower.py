@@ -112,8 +112,8 @@ class TopicFollower:
         if self._watermarks is None or not self.caught_up.is_set():
             return False
         try:
-            ends = await self._ends_now(self._watermarks)
-        except KafkaException:
+            ends = await asyncio.wait_for(self._ends_now(self._watermarks), timeout_s)
+        except (KafkaException, TimeoutError, RuntimeError):  # RuntimeError: closed meanwhile
             return False
         if self._reached(ends):
             return True
@@ -132,13 +132,15 @@ class TopicFollower:
     async def _ends_now(self, watermarks: Consumer) -> dict[int, int]:
         """The end offsets, as a request sent after this call reads them. Callers meanwhile
         join the same next request: a thousand `sync`s at once make one or two requests."""
-        if self._next_round is None:
+        if self._next_round is None or self._next_round.done():
             self._next_round = asyncio.create_task(self._read_ends(watermarks))
         return await asyncio.shield(self._next_round)
 
     async def _read_ends(self, watermarks: Consumer) -> dict[int, int]:
         async with self._round:  # the request in flight (asked for before us) ends first
             self._next_round = None  # whoever calls from now on waits for the one after
+            if self._watermarks is not watermarks:
+                raise RuntimeError("the follower stopped")
             return await asyncio.to_thread(self._ends, watermarks)
 
     def _ends(self, consumer: Consumer) -> dict[int, int]:
@@ -168,7 +170,8 @@ class TopicFollower:
         finally:
             self._watermarks = None
             await asyncio.to_thread(consumer.close)
-            await asyncio.to_thread(watermarks.close)
+            async with self._round:  # not while a request is on it
+                await asyncio.to_thread(watermarks.close)
 
     async def _assign(self, consumer: Consumer) -> dict[int, int]:
         """Assign every partition at its start point; the end offset of each, as of now."""

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, UserEnriched, Waiting
+from onboarding_events.waiting import ACTIVATION_REPLAY
 from pydantic import ValidationError
 
 from onboarding_runtime.kafka.consumer import Record
@@ -180,16 +181,33 @@ def _hr_envelope(record: Record) -> tuple[str, str, datetime]:
 
 @total
 def accepted_change(record: Record) -> Change | None:
-    """`hr.users.v1`: the employee's newest accepted HR event (status `pending` until done)."""
+    """`hr.users.v1`: the employee's newest accepted HR event (status `pending` until done).
+
+    A record enrich-service wrote back after a wait on a retry tier carries the version of
+    the HR record it copies (`onboarding-hr-source`): the same record, not a newer one."""
     employee_id, event_id, time = _hr_envelope(record)
     # Sent again on purpose (replay, redrive): enriched again, so `pending` until done. A
     # copy without the mark is a delivery written twice, enriched once (`status.merge`).
-    resent = any(key in _RESENT for key, _ in record.headers or ())
+    # enrich-service's replay of a person whose account became active changes only
+    # `onboarded`: the status stays `completed` meanwhile.
+    resent = any(
+        key in _RESENT and not (key == REPLAY_HEADER and value == ACTIVATION_REPLAY)
+        for key, value in record.headers or ()
+    )
+    waited = _waited(record)
+    offset = waited.hr_offset if waited is not None else record.offset
     return Put(
         employee_id,
-        version_of(time, record.offset),
+        version_of(time, offset),
         {"event_id": event_id, "accepted_at": time, "resent": resent},
     )
+
+
+def _waited(record: Record) -> Waiting | None:
+    try:
+        return Waiting.of(record.headers or ())
+    except (TypeError, ValueError):  # there, but not as enrich-service writes them
+        raise Unreadable("bad_header") from None
 
 
 _RESENT = frozenset({REPLAY_HEADER, REDRIVE_HEADER})
@@ -257,10 +275,7 @@ def waiting_change(record: Record) -> Change | None:
     version is the HR record's (`onboarding-hr-source`) and then the due time, so the next
     tier's record of the same HR record replaces this one and a newer HR event outranks both."""
     employee_id, event_id, time = _hr_envelope(record)
-    try:
-        waiting = Waiting.of(record.headers or ())
-    except (TypeError, ValueError):  # there, but not as we write them
-        raise Unreadable("bad_header") from None
+    waiting = _waited(record)
     if waiting is None:  # on a retry tier without them: nothing says how long it waits
         raise Unreadable("bad_header")
     return Put(

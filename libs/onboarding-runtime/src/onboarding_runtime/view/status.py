@@ -75,6 +75,18 @@ def merge(
         # The event was enriched in the end (redriven, or another record of it): its failure
         # no longer counts, even from a second record ingest stamped a little later.
         failed = None
+    if (
+        waiting is not None
+        and waiting.get("event_id")
+        and any(
+            d is not None and d.get("event_id") == waiting["event_id"] for d in (failed, completed)
+        )
+        and (accepted is None or hr_version(str(waiting["version"])) != accepted["version"])
+    ):
+        # A plain second record of an event with an outcome waited too (ingest wrote the
+        # delivery twice; the copy is skipped once it comes due): its wait says nothing.
+        # (A redriven or replayed record of it is accepted as itself, and its wait counts.)
+        waiting = None
     present = [d for d in (accepted, failed, completed, waiting) if d is not None]
     if not present:
         return None
