@@ -3,28 +3,34 @@
 Run it once the system is quiet (`settled`). Violations fail the run; notices are reported.
 
 - **lost**: a 202's event is not on `hr.users.v1`; an employee's status is `pending` or
-  missing, or a `completed` employee is not served (unless the event still waits).
+  missing, or a `completed` employee is not served (unless the event still waits); a
+  waiting event whose newest wait is overdue (`waiting_dropped`: past its due time by more
+  than `waiting_slack_s` at the check, so nothing will look at it again), or whose status
+  is missing or says `pending` without `next_check_at`.
 - **regressed**: the view is not the newest accepted version (by title), the status is
   not about the newest event, the last record on `users.enriched.v1` is not the view, or
   an enriched record is older (time, hroffset) than one before it.
 - **duplicated**: one delivery answered with two event ids; two enriched records of one
-  HR event from two HR offsets, the later not a replay or redrive copy.
+  HR event from two HR offsets, the later not a replay (an operator's, or an activation's)
+  or redrive copy.
 - **resurrected**: an erased employee (no event after the erasure) is served, has a status,
   or has an enriched record after the tombstone.
 - **outcome**: an employee ended otherwise than the plan expects (`failed` needs a dead
   letter of the newest event; `waiting_not_completed`: a person in Okta whose newest event
-  still waits on a retry tier); **off_contract**: the webhook answered other than 202,
-  429, 503; **pii**: an id or email of the plan in a log file; **unverified**: the query
-  API answered something the check cannot judge.
+  still waits; a waiting event's status `completed` or `failed`); **off_contract**: the
+  webhook answered other than 202, 429, 503; **pii**: an id or email of the plan in a log
+  file; **unverified**: the query API answered something the check cannot judge.
 
 Notices: a second unmarked HR record of one event (`hr_rewrite`), one HR offset enriched
 twice (`re_enrichment`), an event on the topic whose delivery never got its 202
 (`accepted_without_202`), deliveries that `gave_up` or were `refused`, `unreadable` records,
-and `waiting`: the newest event still sits on a retry tier (`hr.users.v1.retry.N`), neither
-enriched nor dead-lettered. Not lost (it comes due again), so the status and view rules
-skip it: right for a person Okta never learned of (expected `failed`), a wrong outcome for
-one in Okta. Tier records are kept apart from `hr.users.v1`: an event that waited and was
-enriched later is delivered once.
+and `waiting`: the newest event neither enriched nor dead-lettered, its newest HR record on
+a retry tier or written back to `hr.users.v1` from one, due again or due at most
+`waiting_slack_s` before the check. Not lost: the view need not show it nor a dead letter
+exist yet, but its status must say it waits. Right for a person Okta never learned of
+(expected `failed`), a wrong outcome for one in Okta. Waits are kept apart from the HR
+records: an event that waited and was enriched later is delivered once, however many
+copies of it were written back.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 
 from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, RETRY_TOPICS, USERS_ENRICHED_TOPIC
 
+from tests.chaos.clock import Clock, SystemClock
 from tests.chaos.events import Topics, parse_topics
 from tests.chaos.ledger import Ledger
 from tests.chaos.logscan import scan_logs
@@ -52,7 +59,11 @@ from tests.chaos.rules import (
 from tests.chaos.sources import Sources
 from tests.chaos.verdict import Notice, NoticeKind, Violation, ViolationKind
 
-__all__ = ["CheckResult", "Notice", "Violation", "check", "settled"]
+__all__ = ["WAITING_SLACK_S", "CheckResult", "Notice", "Violation", "check", "settled"]
+
+# How long past its due time a wait may still be about to be handled: the tier consumer's
+# and then the main consumer's lag. At least the run's longest tier delay (`run.py`: 5 s).
+WAITING_SLACK_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class CheckResult:
 
     @property
     def waiting(self) -> int:
-        """Employees whose newest event still sits on a retry tier: not lost, not done."""
+        """Employees whose newest event still waits, not overdue: not lost, not done."""
         return self.noticed("waiting")
 
 
@@ -87,9 +98,14 @@ async def check(
     erasures: Mapping[str, datetime] | None = None,
     log_files: Sequence[Path] = (),
     concurrency: int = 16,
+    clock: Clock | None = None,
+    waiting_slack_s: float = WAITING_SLACK_S,
 ) -> CheckResult:
-    """`erasures`: employee id -> erasure time, for every employee the orchestrator erased."""
+    """`erasures`: employee id -> erasure time, for every employee the orchestrator erased.
+    The check time is `clock`'s now before the topics are read: a wait due more than
+    `waiting_slack_s` before it is overdue (lost)."""
     erasures = erasures or {}
+    checked_at = (clock or SystemClock()).now()
     hr, enriched, dlq, *tiers = await asyncio.gather(
         sources.records(HR_USERS_TOPIC),
         sources.records(USERS_ENRICHED_TOPIC),
@@ -103,7 +119,10 @@ async def check(
     violations, notices = _ledger_rules(plan, ledger, topics)
     answers = await _answers(plan, sources, concurrency)
     accepted = ledger.accepted()
-    facts = [_facts(e, plan, accepted, topics, erasures) for e in plan]
+    facts = [
+        _facts(e, plan, accepted, topics, erasures, at=checked_at, slack_s=waiting_slack_s)
+        for e in plan
+    ]
     for fact in facts:
         violations += outcome_rules(fact, answers[fact.employee.employee_id], topics)
         found, noticed = topic_rules(fact.employee.employee_id, topics)
@@ -225,9 +244,13 @@ def _facts(
     acknowledged: Mapping[str, str],
     topics: Topics,
     erasures: Mapping[str, datetime],
+    *,
+    at: datetime,
+    slack_s: float,
 ) -> EmployeeFacts:
     """What was accepted of one employee (by a 202, or found on the topic by its delivery
-    id), and what is expected of them."""
+    id), what is expected of them, and whether their newest event waits: overdue, if
+    at the check time `at` it is past due by more than `slack_s`."""
     by_delivery = {
         e.delivery_id: e.event_id
         for e in topics.hr.get(employee.employee_id, [])
@@ -253,12 +276,15 @@ def _facts(
         if erased_at is None:
             raise ValueError(f"{employee.employee_id} is expected erased: give its erasure time")
         expected = outcome_for(employee.okta)
-    waiting = None
+    wait = None
     if accepted and expected != "erased":
-        waiting = topics.still_waiting(employee.employee_id, accepted[max(accepted)])
-    if waiting is not None:
-        notices.append(Notice("waiting", employee.employee_id, waiting_detail(waiting)))
-    return EmployeeFacts(employee, accepted, expected, erased_at, tuple(notices), waiting)
+        wait = topics.open_wait(employee.employee_id, accepted[max(accepted)])
+    overdue = wait.overdue(at, slack_s) if wait is not None else None
+    if wait is not None and overdue is None:
+        notices.append(Notice("waiting", employee.employee_id, waiting_detail(wait)))
+    return EmployeeFacts(
+        employee, accepted, expected, erased_at, tuple(notices), wait=wait, overdue=overdue
+    )
 
 
 async def _answers(

@@ -3,9 +3,15 @@
 
 Only records keyed by one of `employee_ids` are kept (the topics are shared with other
 runs and tests); a value that is not the CloudEvent JSON the contract describes (or a
-retry-tier record without readable tier headers) is counted in `unreadable`, never guessed
-at. A retry-tier record is the HR record written again to wait for Okta: it is kept apart
-from `hr`, so a waiting event is neither a second HR record nor a second delivery.
+record with unreadable retry-tier headers) is counted in `unreadable`, never guessed at.
+
+A waiting HR record leaves copies of itself: one on a retry tier for each time it was not
+found, and, each time one comes due, that one written back to `hr.users.v1` unchanged, tier
+headers and all, for the main consumer to look the person up again (its enrichment or dead
+letter names the original HR record, `onboarding-hr-source`). Both are `Wait`s, kept apart
+from `hr`: a waiting event is neither a second HR record nor a second delivery. An
+activation replay (`onboarding-replay: activation`, no tier headers) is an HR record, a
+marked copy like an operator's replay.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from onboarding_events import REDRIVE_HEADER, REPLAY_HEADER, Waiting
+from onboarding_events.waiting import WAITING_HEADERS
 
 from tests.chaos.sources import JsonObject, TopicRecord
 
@@ -28,7 +35,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class HrEvent:
-    """An `hr.user.upserted` record on `hr.users.v1`."""
+    """An `hr.user.upserted` record on `hr.users.v1` (not a wait written back to it)."""
 
     employee_id: str
     partition: int
@@ -67,16 +74,31 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
-class TierRecord:
-    """An HR record waiting on a retry tier for its person to appear in Okta."""
+class Wait:
+    """An HR record waiting for its person in Okta: on a retry tier, or come due and
+    written back to `hr.users.v1` (`written_back`) with the tier's headers. Either way the
+    same HR record (`hr_offset`), not a new one."""
 
     employee_id: str
     event_id: str
     waiting: Waiting  # its tier headers: tier, due time, deadline, HR record's offset
+    written_back: bool = False
 
     @property
     def hr_offset(self) -> int:
         return self.waiting.hr_offset
+
+    @property
+    def order(self) -> tuple[int, datetime, bool]:
+        """Later along its HR record's wait: more lookups, then a later due time; a copy
+        written back comes after the tier record it was (the same headers)."""
+        return self.waiting.lookups, self.waiting.due_at, self.written_back
+
+    def overdue(self, now: datetime, slack_s: float) -> timedelta | None:
+        """How long past its due time it is at `now`, if more than `slack_s`: no longer
+        plausibly about to be handled (by the tier's consumer, or the main one)."""
+        late = now - self.waiting.due_at
+        return late if late > timedelta(seconds=slack_s) else None
 
 
 @dataclass
@@ -84,7 +106,7 @@ class Topics:
     hr: dict[str, list[HrEvent]] = field(default_factory=dict)
     enriched: dict[str, list[Enriched]] = field(default_factory=dict)
     dead_letters: dict[str, list[DeadLetter]] = field(default_factory=dict)
-    tiers: dict[str, list[TierRecord]] = field(default_factory=dict)  # retry-tier records
+    waits: dict[str, list[Wait]] = field(default_factory=dict)  # tier records, written back
     unreadable: int = 0
 
     def hr_at(self, employee_id: str, offset: int) -> HrEvent | None:
@@ -95,11 +117,12 @@ class Topics:
         found = self.enriched.get(employee_id)
         return found[-1] if found else None
 
-    def still_waiting(self, employee_id: str, event_id: str) -> TierRecord | None:
-        """The retry-tier record the event waits on now, if it does: none of its
-        enrichments is on the topic, and some HR record of it went to a tier and was not
-        dead-lettered since (a redriven copy that waits again is matched by its own HR
-        offset, not by the dead letter of the original)."""
+    def open_wait(self, employee_id: str, event_id: str) -> Wait | None:
+        """Where the event waits now, if it does: none of its enrichments is on the topic,
+        its newest HR record (by offset: a replayed or redriven copy is newer than the
+        original) is not dead-lettered, and that record has waited: its newest `Wait`
+        (`Wait.order`). Whether it is still plausibly pending is for the check time to
+        say (`Wait.overdue`)."""
         who = employee_id
         enriched = self.enriched.get(who, [])
         if any(r.hr_event_id == event_id for r in enriched if not r.tombstone):
@@ -107,11 +130,12 @@ class Topics:
         letters = [d for d in self.dead_letters.get(who, []) if d.event_id == event_id]
         if any(d.hr_offset is None for d in letters):
             return None  # a dead letter that does not say which record: the event failed
-        done = {d.hr_offset for d in letters}
-        tiers = [
-            t for t in self.tiers.get(who, []) if t.event_id == event_id and t.hr_offset not in done
-        ]
-        return max(tiers, key=lambda t: t.waiting.due_at, default=None)
+        waits = [w for w in self.waits.get(who, []) if w.event_id == event_id]
+        records = {e.offset for e in self.hr.get(who, []) if e.event_id == event_id}
+        newest = max(records | {w.hr_offset for w in waits}, default=None)
+        if newest is None or newest in {d.hr_offset for d in letters}:
+            return None
+        return max((w for w in waits if w.hr_offset == newest), key=lambda w: w.order, default=None)
 
 
 def parse_topics(
@@ -125,7 +149,11 @@ def parse_topics(
     """`retry_tiers`: the records of all five tiers, in any order."""
     topics = Topics()
     for record in hr:
-        if record.key is not None and record.key in employee_ids:
+        if record.key is None or record.key not in employee_ids:
+            continue
+        if any(name in WAITING_HEADERS for name, _ in record.headers):
+            _keep(topics, topics.waits, record.key, _wait(record, written_back=True))
+        else:
             _keep(topics, topics.hr, record.key, _hr_event(record))
     for record in enriched:
         if record.key is not None and record.key in employee_ids:
@@ -135,7 +163,7 @@ def parse_topics(
             _keep(topics, topics.dead_letters, record.key, _dead_letter(record))
     for record in retry_tiers:
         if record.key is not None and record.key in employee_ids:
-            _keep(topics, topics.tiers, record.key, _tier_record(record))
+            _keep(topics, topics.waits, record.key, _wait(record, written_back=False))
     for events in topics.hr.values():
         events.sort(key=lambda e: e.offset)
     for records in topics.enriched.values():
@@ -232,7 +260,7 @@ def _dead_letter(record: TopicRecord) -> DeadLetter:
     )
 
 
-def _tier_record(record: TopicRecord) -> TierRecord | None:
+def _wait(record: TopicRecord, *, written_back: bool) -> Wait | None:
     event = _event(record)
     try:
         waiting = Waiting.of(record.headers)
@@ -240,4 +268,4 @@ def _tier_record(record: TopicRecord) -> TierRecord | None:
         return None
     if event is None or not isinstance(event.get("id"), str) or waiting is None:
         return None
-    return TierRecord(str(record.key), event["id"], waiting)
+    return Wait(str(record.key), event["id"], waiting, written_back)

@@ -5,7 +5,9 @@ version accepted (and the planned redeliveries answered with the same event id),
 records, the enriched records, the dead letters of the people Okta never knows, the views
 and statuses, and for erased employees a tombstone and 404s. Tests break one thing in it
 and expect the checker to name it. `to_tier` puts an HR record on a retry tier, as
-enrich-service does while a person is not in Okta yet.
+enrich-service does while a person is not in Okta yet; `write_back` writes a tier record
+come due back to `hr.users.v1`, `activation_replay` writes an HR record again once its
+person's account is active, and `waiting_status` is the status of a waiting person.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, USERS_ENRICHED_TOPIC, Waiting
-from onboarding_events.waiting import Reason
+from onboarding_events import (
+    HR_USERS_DLQ_TOPIC,
+    HR_USERS_TOPIC,
+    REPLAY_HEADER,
+    USERS_ENRICHED_TOPIC,
+    Waiting,
+)
+from onboarding_events.waiting import Reason, without_waiting
 
 from tests.chaos.ledger import Attempt, Delivery, Ledger
 from tests.chaos.plan import Employee, Plan, Version
@@ -143,12 +151,44 @@ def to_tier(
     reason: Reason = "pending",
     wait_until: datetime = T0 + timedelta(days=1),
 ) -> TopicRecord:
-    """The HR record `hr` written again to retry tier `tier` (due `tier` hours after T0):
-    key, value and headers unchanged, plus the tier's (`onboarding_events.waiting`)."""
+    """The HR record `hr` written again to retry tier `tier` (due `tier` hours after T0,
+    at its `tier`-th lookup): key, value and headers unchanged, plus the tier's
+    (`onboarding_events.waiting`)."""
     due_at = T0 + timedelta(hours=tier)
-    waiting = Waiting(tier, due_at, T0, wait_until, HR_USERS_TOPIC, hr.partition, hr.offset, reason)
+    waiting = Waiting(
+        tier, due_at, T0, wait_until, HR_USERS_TOPIC, hr.partition, hr.offset, reason, tier
+    )
     assert hr.key is not None
     return sources.write(waiting.topic, hr.key, hr.value, (*hr.headers, *waiting.headers()))
+
+
+def write_back(sources: FakeSources, tier_record: TopicRecord) -> TopicRecord:
+    """A retry-tier record come due, written back to `hr.users.v1` for the main consumer:
+    key, value and headers (the tier's too) unchanged."""
+    assert tier_record.key is not None
+    return sources.write(HR_USERS_TOPIC, tier_record.key, tier_record.value, tier_record.headers)
+
+
+def activation_replay(sources: FakeSources, hr: TopicRecord) -> TopicRecord:
+    """The HR record `hr` written to `hr.users.v1` again once its person's Okta account is
+    active: marked `onboarding-replay: activation`, without tier headers."""
+    assert hr.key is not None
+    kept = [(k, v) for k, v in without_waiting(hr.headers) if k != REPLAY_HEADER]
+    return sources.write(HR_USERS_TOPIC, hr.key, hr.value, (*kept, (REPLAY_HEADER, b"activation")))
+
+
+def waiting_status(sources: FakeSources, tier_record: TopicRecord) -> None:
+    """The status of the person of `tier_record` while it waits: `pending` or `scheduled`,
+    looked up again at its due time."""
+    waiting = Waiting.of(tier_record.headers)
+    assert waiting is not None
+    assert tier_record.key is not None
+    event_id = json.loads(tier_record.value or b"{}")["id"]
+    state = "scheduled" if waiting.reason == "scheduled" else "pending"
+    status = _status(tier_record.key, state, event_id).body or {}
+    sources.statuses[tier_record.key] = HttpAnswer(
+        200, {**status, "completed_at": None, "next_check_at": waiting.due_at.isoformat()}
+    )
 
 
 @dataclass
@@ -252,5 +292,6 @@ def _status(employee_id: str, state: str, event_id: str) -> HttpAnswer:
             "accepted_at": T0.isoformat(),
             "completed_at": T0.isoformat(),
             "error": "okta_user_not_found: no Okta user" if state == "failed" else None,
+            "next_check_at": None,
         },
     )

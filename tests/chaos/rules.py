@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from tests.chaos.events import TierRecord, Topics
+from tests.chaos.events import Topics, Wait
 from tests.chaos.plan import Employee, Outcome
 from tests.chaos.sources import HttpAnswer
 from tests.chaos.verdict import Notice, Violation
@@ -23,7 +23,8 @@ class EmployeeFacts:
     expected: Outcome  # `erased` only when erased and not re-hired since
     erased_at: datetime | None
     notices: tuple[Notice, ...] = ()
-    waiting: TierRecord | None = None  # the newest accepted event still sits on a retry tier
+    wait: Wait | None = None  # the newest accepted event waits for Okta (`Topics.open_wait`)
+    overdue: timedelta | None = None  # that wait this long past due at the check: dropped
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ def outcome_rules(fact: EmployeeFacts, answers: Answers, topics: Topics) -> list
         return _erased(who, user, status, topics)
     if not fact.accepted:
         return []  # nothing of theirs was accepted: nothing is owed
-    if fact.waiting is not None:
-        return _waiting(fact, fact.waiting) + _view_is_last_enriched(who, user, topics)
+    if fact.wait is not None:
+        return _waiting(fact, fact.wait, status) + _view_is_last_enriched(who, user, topics)
     newest = max(fact.accepted)
     event_id = fact.accepted[newest]
     found = _status(who, status, fact.expected, event_id)
@@ -79,21 +80,43 @@ def _view_is_last_enriched(who: str, user: HttpAnswer, topics: Topics) -> list[V
     return []
 
 
-def _waiting(fact: EmployeeFacts, tier: TierRecord) -> list[Violation]:
-    """Neither lost nor done: the event is in Kafka and comes due again. A person Okta does
+def _waiting(fact: EmployeeFacts, wait: Wait, status: HttpAnswer) -> list[Violation]:
+    """Neither enriched nor dead-lettered: the event waits, and its status says so. Overdue,
+    nothing will look at it again: lost. Otherwise it comes due again: a person Okta does
     not know (expected `failed`: never added) rightly waits until the deadline; one in Okta
     by now should have been found when the record came due."""
-    if fact.expected != "completed":
-        return []
     who = fact.employee.employee_id
-    return [Violation("outcome", "waiting_not_completed", who, waiting_detail(tier))]
+    found = _waiting_status(who, status, wait.event_id)
+    if fact.overdue is not None:
+        late = f"{fact.overdue.total_seconds():.0f} s overdue"
+        found.append(Violation("lost", "waiting_dropped", who, f"{waiting_detail(wait)}, {late}"))
+    elif fact.expected == "completed":
+        found.append(Violation("outcome", "waiting_not_completed", who, waiting_detail(wait)))
+    return found
 
 
-def waiting_detail(tier: TierRecord) -> str:
-    w = tier.waiting
+def _waiting_status(who: str, status: HttpAnswer, event_id: str) -> list[Violation]:
+    """A waiting event's status: `pending` or `scheduled`, about it, with `next_check_at`."""
+    if status.status == 404:
+        return [Violation("lost", "no_status", who, event_id)]
+    body = status.body or {}
+    state = body.get("status")
+    found = []
+    if state not in NOT_DONE:
+        found.append(Violation("outcome", f"{state}_while_waiting", who, event_id))
+    elif not body.get("next_check_at"):
+        found.append(Violation("lost", "no_next_check", who, event_id))
+    if body.get("event_id") != event_id:
+        found.append(Violation("regressed", "status_not_newest", who, event_id))
+    return found
+
+
+def waiting_detail(wait: Wait) -> str:
+    w = wait.waiting
+    back = ", written back" if wait.written_back else ""
     return (
-        f"{w.reason} on tier {w.tier} (hroffset {w.hr_offset}), due {w.due_at.isoformat()}, "
-        f"deadline {w.wait_until.isoformat()}"
+        f"{w.reason} on tier {w.tier}{back} (hroffset {w.hr_offset}, lookup {w.lookups}), "
+        f"due {w.due_at.isoformat()}, deadline {w.wait_until.isoformat()}"
     )
 
 
@@ -125,7 +148,8 @@ def _erased(who: str, user: HttpAnswer, status: HttpAnswer, topics: Topics) -> l
 
 
 def topic_rules(who: str, topics: Topics) -> tuple[list[Violation], list[Notice]]:
-    """Forward only, one enrichment per HR record (copies aside), rewrites noticed."""
+    """Forward only, one enrichment per HR record (copies aside), rewrites noticed. A wait
+    written back to `hr.users.v1` is no HR record: its enrichment names the original."""
     violations: list[Violation] = []
     notices: list[Notice] = []
     high: tuple[datetime, int] | None = None

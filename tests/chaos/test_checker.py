@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,18 @@ import pytest
 from onboarding_events import HR_USERS_DLQ_TOPIC, HR_USERS_TOPIC, RETRY_TOPICS, USERS_ENRICHED_TOPIC
 
 from tests.chaos.checker import CheckResult, check, settled
-from tests.chaos.fakes import T0, World, clean_world, enriched_value, to_tier, view_of
+from tests.chaos.fakes import (
+    T0,
+    FakeClock,
+    World,
+    activation_replay,
+    clean_world,
+    enriched_value,
+    to_tier,
+    view_of,
+    waiting_status,
+    write_back,
+)
 from tests.chaos.plan import Plan, build_plan
 from tests.chaos.sources import HttpAnswer
 
@@ -43,9 +54,17 @@ async def _check(
     *,
     erasures: Mapping[str, datetime] | None = None,
     log_files: Sequence[Path] = (),
+    at: datetime = T0,
+    waiting_slack_s: float = 60.0,
 ) -> CheckResult:
     return await check(
-        world.plan, world.ledger, world.sources, erasures=erasures, log_files=log_files
+        world.plan,
+        world.ledger,
+        world.sources,
+        erasures=erasures,
+        log_files=log_files,
+        clock=FakeClock(at),
+        waiting_slack_s=waiting_slack_s,
     )
 
 
@@ -236,9 +255,7 @@ async def test_a_person_okta_never_knew_still_waiting_at_the_end_is_waiting_not_
     who = _id(world, 3)
     world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
     to_tier(world.sources, world.hr[who, 3], 1)
-    to_tier(world.sources, world.hr[who, 3], 2, reason="scheduled")
-    status = world.sources.statuses[who]
-    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 2, reason="scheduled"))
 
     result = await _check(world)
 
@@ -272,9 +289,7 @@ async def test_a_person_in_okta_still_waiting_at_the_end_is_a_wrong_outcome_not_
     v3 = world.event_ids[who, 3]
     enriched[:] = [r for r in enriched if _json(r.value)["hreventid"] != v3]
     world.sources.users[who] = HttpAnswer(200, view_of(employee, employee.versions[1]))
-    status = world.sources.statuses[who]
-    world.sources.statuses[who] = HttpAnswer(200, {**(status.body or {}), "status": "pending"})
-    to_tier(world.sources, world.hr[who, 3], 3)
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 3))
 
     result = await _check(world)
 
@@ -292,11 +307,177 @@ async def test_a_redriven_event_waiting_again_is_waiting_despite_its_dead_letter
     copy = world.sources.append(
         HR_USERS_TOPIC, who, _json(world.hr[who, 3].value), onboarding_redrive="1"
     )
-    to_tier(world.sources, copy, 1)
+    waiting_status(world.sources, to_tier(world.sources, copy, 1))
 
     result = await _check(world)
 
     assert _rules(result) == {("outcome", "waiting_not_completed", who)}
+    assert result.waiting == 1
+
+
+async def test_a_wait_written_back_to_hr_users_is_no_hr_record_and_is_enriched_once(
+    world: World,
+) -> None:
+    # v3 waited on tier 1 and tier 2; each came due and was written back to hr.users.v1
+    # with its tier headers; the second time the person was found, and the enriched record
+    # names the original HR record (the clean world's)
+    who = _id(world, 0)
+    newest = world.hr[who, 3]
+    write_back(world.sources, to_tier(world.sources, newest, 1))
+    back = write_back(world.sources, to_tier(world.sources, newest, 2))
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.notices == ()
+    assert result.events_accepted == 12
+    assert back.offset > newest.offset
+
+
+async def test_a_wait_written_back_and_enriched_under_its_own_offset_too_is_duplicated(
+    world: World,
+) -> None:
+    # a written-back copy is not a replay: enriched as a record of its own, it is the same
+    # HR event enriched twice
+    who = _id(world, 1)
+    employee = world.plan.employee(who)
+    back = write_back(world.sources, to_tier(world.sources, world.hr[who, 3], 1))
+    world.sources.append(
+        USERS_ENRICHED_TOPIC, who, enriched_value(back, view_of(employee, employee.newest))
+    )
+
+    result = await _check(world)
+
+    assert _rules(result) == {("duplicated", "enriched_twice", who)}
+    assert result.noticed("hr_rewrite") == 0
+
+
+async def test_an_activation_replay_enriched_again_is_no_duplicate_nor_regression(
+    world: World,
+) -> None:
+    # v3 enriched while the account was STAGED (onboarded false), waited for activation,
+    # came due (written back), found active: written again as an activation replay and
+    # enriched again from the replay's offset, now onboarded
+    who = _id(world, 2)
+    employee = world.plan.employee(who)
+    newest = world.hr[who, 3]
+    enriched = world.sources.topics[USERS_ENRICHED_TOPIC]
+    [first] = [
+        r for r in enriched if r.key == who and _json(r.value)["hroffset"] == str(newest.offset)
+    ]
+    staged = {**view_of(employee, employee.newest), "onboarded": False}
+    enriched[enriched.index(first)] = dataclasses.replace(
+        first, value=json.dumps(enriched_value(newest, staged)).encode()
+    )
+    back = write_back(world.sources, to_tier(world.sources, newest, 1, reason="activation"))
+    replay = activation_replay(world.sources, back)
+    again = world.sources.append(
+        USERS_ENRICHED_TOPIC, who, enriched_value(replay, view_of(employee, employee.newest))
+    )
+
+    result = await _check(world)
+
+    assert result.ok, result.violations
+    assert result.notices == ()
+    assert _json(again.value)["hroffset"] == str(replay.offset)
+    assert replay.offset > back.offset > newest.offset
+
+
+@pytest.mark.parametrize("written_back", [False, True])
+async def test_a_wait_long_past_its_due_time_is_dropped_and_lost(
+    world: World, written_back: bool
+) -> None:
+    # the tier's consumer (or the main one, after the write-back) committed past it and
+    # did nothing: no enrichment, no next tier, no dead letter, and it was due 2 min ago
+    who = _id(world, 3)
+    world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
+    to_tier(world.sources, world.hr[who, 3], 1)
+    tier = to_tier(world.sources, world.hr[who, 3], 2)
+    if written_back:
+        write_back(world.sources, tier)
+    waiting_status(world.sources, tier)
+    due = T0 + timedelta(hours=2)
+
+    result = await _check(world, at=due + timedelta(minutes=2))
+
+    assert _rules(result) == {("lost", "waiting_dropped", who)}
+    assert result.waiting == 0
+    [dropped] = result.violations
+    where = "on tier 2, written back" if written_back else "on tier 2 ("
+    assert where in dropped.detail
+    assert f"due {due.isoformat()}" in dropped.detail
+    assert dropped.detail.endswith(", 120 s overdue")
+
+
+async def test_a_wait_due_within_the_slack_still_waits(world: World) -> None:
+    who = _id(world, 3)
+    world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 2))
+    due = T0 + timedelta(hours=2)
+
+    soon = await _check(world, at=due + timedelta(seconds=30))
+    later = await _check(world, at=due + timedelta(minutes=2), waiting_slack_s=300)
+
+    for result in (soon, later):
+        assert result.ok, result.violations
+        assert result.waiting == 1
+
+
+async def test_an_overdue_wait_of_a_person_in_okta_is_lost_not_a_wrong_outcome(
+    world: World,
+) -> None:
+    who = _id(world, 1)
+    employee = world.plan.employee(who)
+    enriched = world.sources.topics[USERS_ENRICHED_TOPIC]
+    v3 = world.event_ids[who, 3]
+    enriched[:] = [r for r in enriched if _json(r.value)["hreventid"] != v3]
+    world.sources.users[who] = HttpAnswer(200, view_of(employee, employee.versions[1]))
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 1))
+
+    result = await _check(world, at=T0 + timedelta(days=2))
+
+    assert _rules(result) == {("lost", "waiting_dropped", who)}
+
+
+def _no_next_check(status: HttpAnswer) -> HttpAnswer:
+    return HttpAnswer(200, {**(status.body or {}), "next_check_at": None})
+
+
+def _failed(status: HttpAnswer) -> HttpAnswer:
+    return HttpAnswer(200, {**(status.body or {}), "status": "failed", "next_check_at": None})
+
+
+def _about_v2(status: HttpAnswer) -> HttpAnswer:
+    return HttpAnswer(200, {**(status.body or {}), "event_id": "v2"})
+
+
+@pytest.mark.parametrize(
+    ("change", "violation"),
+    [
+        (lambda _: None, ("lost", "no_status")),
+        (_no_next_check, ("lost", "no_next_check")),
+        (_failed, ("outcome", "failed_while_waiting")),
+        (_about_v2, ("regressed", "status_not_newest")),
+    ],
+)
+async def test_a_waiting_person_needs_a_status_that_says_so(
+    world: World,
+    change: Callable[[HttpAnswer], HttpAnswer | None],
+    violation: tuple[str, str],
+) -> None:
+    # a person Okta never knew, waiting: no dead letter owed yet, but a status is
+    who = _id(world, 3)
+    world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 1))
+    answer = change(world.sources.statuses[who])
+    if answer is None:
+        del world.sources.statuses[who]
+    else:
+        world.sources.statuses[who] = answer
+
+    result = await _check(world)
+
+    assert _rules(result) == {(*violation, who)}
     assert result.waiting == 1
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from onboarding_events import HR_USERS_DLQ_TOPIC
 
 from tests.chaos.checker import check
-from tests.chaos.fakes import T0, clean_world, to_tier
+from tests.chaos.fakes import T0, FakeClock, clean_world, to_tier, waiting_status
 from tests.chaos.plan import build_plan
 from tests.chaos.readiness import FaultWindow, ReadinessSample
 from tests.chaos.report import build_report, to_json, to_markdown, write_report
@@ -107,8 +107,8 @@ async def test_the_verdict_names_the_employees_still_waiting_on_a_retry_tier() -
     world = clean_world(build_plan(2, okta=lambda i: "never" if i == 1 else "present", seed=5))
     who = world.plan.employees[1].employee_id
     world.sources.topics[HR_USERS_DLQ_TOPIC].clear()
-    to_tier(world.sources, world.hr[who, 3], 2)
-    result = await check(world.plan, world.ledger, world.sources)
+    waiting_status(world.sources, to_tier(world.sources, world.hr[who, 3], 2))
+    result = await check(world.plan, world.ledger, world.sources, clock=FakeClock())
 
     report = build_report(world.plan, world.ledger, result)
 

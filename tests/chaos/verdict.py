@@ -26,9 +26,10 @@ VIOLATION_KINDS: tuple[ViolationKind, ...] = (
     "unverified",
 )
 
-# `waiting`: an employee whose newest event still sits on a retry tier at the end, so is
-# neither enriched nor dead-lettered yet, and not lost: a violation too (`outcome`) when
-# the person is in Okta by then, and the report's verdict names the count either way.
+# `waiting`: an employee whose newest event still waits at the end (on a retry tier, or
+# written back to `hr.users.v1` from one) and is not overdue, so is neither enriched nor
+# dead-lettered yet, and not lost: a violation too (`outcome`) when the person is in Okta by
+# then, and the report's verdict names the count either way. Overdue, it is `lost`.
 NoticeKind = Literal[
     "hr_rewrite",
     "re_enrichment",
