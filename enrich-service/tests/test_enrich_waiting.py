@@ -228,3 +228,26 @@ async def test_two_records_of_one_waiting_event_are_enriched_once(
         found = await read_for(kafka_bootstrap, since, {employee}, 8)
 
     assert [json.loads(r.value)["hreventid"] for r in found] == [event.id]
+
+
+async def test_a_person_waiting_across_a_restart_with_new_hr_traffic_is_still_enriched(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    employee, email = unique_person()
+    other, other_email = unique_person()
+    await sim.put_user(other_email)
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    tiers = await _tier_ends(kafka_bootstrap)
+    async with enrich(enrich_retry_delays_s="6,6"):
+        await publish_hr(kafka_bootstrap, [hr_event(employee, email)])
+        await read_until(kafka_bootstrap, tiers[RETRY_TOPICS[0]], {employee}, bool, within=30)
+    await sim.put_user(email)
+    # The restarted members learn the HR records before where they start as handled (the
+    # waiting one among them): its record, come due, must still be looked up.
+    async with enrich(resume=True, enrich_retry_delays_s="6,6"):
+        await publish_hr(kafka_bootstrap, [hr_event(other, other_email)])
+        found = await read_until(
+            kafka_bootstrap, since, {employee, other}, lambda f: len(f) >= 2, within=60
+        )
+
+    assert sorted((r.key or b"").decode() for r in found) == sorted([employee, other])
