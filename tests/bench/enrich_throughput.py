@@ -1,6 +1,7 @@
 """Enrichment throughput and rate-limit use, against the Okta simulator.
 
     uv run python -m tests.bench.enrich_throughput [--users 3000] [--windows 2] [--instances 1]
+    uv run python -m tests.bench.enrich_throughput --bound [--users 10000]
 
 Starts its own Kafka on free ports in a temporary folder, the Okta simulator and
 enrich-service as real processes (as `make up` runs them), and:
@@ -19,12 +20,23 @@ enrich-service as real processes (as `make up` runs them), and:
    latency, a backlog larger than the limit allows; over `--windows` full one-minute
    windows, the share of the limit used (target >= 90%) and the share of 429 answers
    (target <= 1%), read from the simulator's request log.
+
+`--bound` runs a third mode instead (issue #16, hiring at scale): the simulator's default
+rate limits (listUsers 600/min, the others 1,200/min) and enrich-service's default
+settings; `--users` people in the simulator and as a backlog of HR events, then one
+enrich-service process. The time from its start to the last enriched record is set
+against the bound the limits set (one search per person: `users` / 600 minutes), as a
+percentage (100% = exactly at the limit; a run that starts late in a minute window can
+use that window's whole allowance, so a little over 100% is possible). The simulator's
+429 answers are counted from its request log, read every few seconds (it keeps the last
+10,000 calls). Simulator latency and page size as in the other modes (100 ms, 200).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import tempfile
@@ -38,6 +50,7 @@ from aiokafka import AIOKafkaConsumer
 from onboarding_devstack import kafka
 from onboarding_devstack.kafka import start_kafka, stop_kafka
 from onboarding_devstack.processes import Managed, free_port, start, stop
+from onboarding_devstack.stack import StackConfig, create_topics
 from onboarding_events import (
     HR_USER_UPSERTED,
     HR_USERS_TOPIC,
@@ -46,7 +59,7 @@ from onboarding_events import (
     HrUserUpserted,
     kafka_headers,
 )
-from onboarding_runtime.kafka import EventProducer, KafkaConnection, ensure_topics
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 
 from tests.bench.process_cpu import CpuMeter
 
@@ -118,10 +131,11 @@ def _event(employee_id: str, email: str) -> HrUserUpserted:
 
 
 async def enriched_times(
-    bootstrap: str, keys: set[str], within: float, meter: CpuMeter
+    bootstrap: str, keys: set[str], within: float, meter: CpuMeter | None = None
 ) -> list[float]:
     """When each key's enriched record was produced (its CreateTime, set by enrich-service),
-    in arrival order; the CPU meter runs from the 10th to the 90th percent of arrivals."""
+    in arrival order; the CPU meter, if any, runs from the 10th to the 90th percent of
+    arrivals."""
     consumer = AIOKafkaConsumer(
         USERS_ENRICHED_TOPIC,
         bootstrap_servers=bootstrap,
@@ -141,9 +155,9 @@ async def enriched_times(
                     key = (record.key or b"").decode()
                     if key in keys and key not in seen:
                         seen[key] = record.timestamp / 1000
-            if before <= low < len(seen):
+            if meter is not None and before <= low < len(seen):
                 meter.start()
-            if before <= high < len(seen):
+            if meter is not None and before <= high < len(seen):
                 meter.stop()
     finally:
         await consumer.stop()
@@ -255,13 +269,75 @@ async def rate_limited(run: Path, bootstrap: str, sim: str, windows: int) -> Non
     )
 
 
-async def main(users: int, windows: int, instances: int) -> None:
+class RequestLog:
+    """The simulator's request log, read every `every` seconds while the `with` block runs
+    and merged (it keeps only the last 10,000 calls): the status of each call, by when and
+    what it asked (milliseconds and the full path and query tell calls apart)."""
+
+    def __init__(self, http: httpx.AsyncClient, every: float = 5.0) -> None:
+        self._http, self._every = http, every
+        self.status: dict[tuple[str, str, str, str], int | None] = {}
+
+    async def read(self) -> None:
+        for r in (await self._http.get("/_sim/requests")).json():
+            if r["endpoint"] is not None:
+                key = (r["time"], r["method"], r["path"], r["query_string"])
+                self.status[key] = r["status"]
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            await self.read()
+
+    async def __aenter__(self) -> RequestLog:
+        await self._http.delete("/_sim/requests")
+        self._task = asyncio.create_task(self._follow())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self.read()
+
+
+async def at_the_bound(run: Path, bootstrap: str, sim: str, users: int) -> None:
+    async with httpx.AsyncClient(base_url=sim, timeout=30) as http:
+        limits = {r["endpoint"]: r["limit"] for r in (await http.get("/_sim/rate-limits")).json()}
+        searches = limits["listUsers"]
+        bound_s = users / searches * 60
+        people = await seed_users(sim, users, uuid.uuid4().hex[:6])
+        await publish(bootstrap, people)
+        async with RequestLog(http) as log:
+            began = time.time()
+            (proc,) = start_enrich(run, "enrich-bound", bootstrap, sim)
+            try:
+                keys = {e for e, _ in people}
+                times = await enriched_times(bootstrap, keys, 2.5 * bound_s + 120)
+            finally:
+                stop(proc)
+    elapsed = max(times) - began if times else float("nan")
+    statuses = list(log.status.values())
+    throttled = statuses.count(429)
+    print(
+        f"bound: {len(times)}/{users} users enriched in {elapsed / 60:.2f} min (from "
+        f"enrich-service's start to the last enriched record); the bound at {searches} "
+        f"searches/min is {bound_s / 60:.2f} min; bound/elapsed {bound_s / elapsed:.1%}"
+    )
+    print(
+        f"Okta calls: {len(statuses)}, 429s {throttled} ({throttled / max(len(statuses), 1):.2%})"
+        f", other non-200 {sum(s not in (200, 429) for s in statuses)}; limits per minute: "
+        + ", ".join(f"{name} {limit}" for name, limit in limits.items())
+    )
+
+
+async def main(users: int, windows: int, instances: int, bound: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="enrich-bench-") as tmp:
-        run = Path(tmp) / "run"
-        kafka_port = free_port()
-        start_kafka(ROOT, run, Path(tmp) / "kafka", kafka_port, free_port())
-        bootstrap = f"127.0.0.1:{kafka_port}"
-        sim_port = free_port()
+        cfg = StackConfig.on_free_ports(ROOT, Path(tmp))
+        run = cfg.run_dir
+        start_kafka(ROOT, run, cfg.data_dir / "kafka", cfg.kafka_port, cfg.kafka_controller_port)
+        bootstrap = cfg.bootstrap_servers
+        sim_port = cfg.okta_sim_port
         sim_proc = Managed("okta-simulator", run)
         start(
             sim_proc,
@@ -270,15 +346,18 @@ async def main(users: int, windows: int, instances: int) -> None:
                 "OKTA_SIM_PORT": str(sim_port),
                 "OKTA_SIM_LATENCY_MS": "100",
                 "OKTA_SIM_GROUPS_PAGE_SIZE": "200",
-                "OKTA_SIM_RATE_LIMITS": json.dumps(HIGH),
                 "OKTA_SIM_LOG_LEVEL": "warning",
+                **({} if bound else {"OKTA_SIM_RATE_LIMITS": json.dumps(HIGH)}),
             },
         )
         sim = f"http://127.0.0.1:{sim_port}"
         try:
             wait_http(f"{sim}/v1/healthz", sim_proc)
-            await ensure_topics(KafkaConnection(bootstrap))
+            create_topics(cfg)  # `onboarding-ops topics`: every topic the services use
             print(f"started {datetime.now(UTC):%H:%M:%S}")
+            if bound:
+                await at_the_bound(run, bootstrap, sim, users)
+                return
             if users:
                 await throughput(run, bootstrap, sim_proc, sim, users, instances)
             if windows:
@@ -295,5 +374,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--instances", type=int, default=1, help="enrich-service processes in one group"
     )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="only: --users people at the default Okta limits, against the bound they set",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.users, args.windows, args.instances))
+    asyncio.run(main(args.users, args.windows, args.instances, args.bound))
