@@ -145,6 +145,16 @@ class TopicFollower:
 
     def _ends(self, consumer: Consumer) -> dict[int, int]:
         """Blocking: the end offset of every partition being followed."""
+        try:
+            return self._watermarks_of(consumer)
+        except KafkaException:
+            # A handle that follows no partition refreshes no metadata by itself: after the
+            # broker was away it may hold the partitions as unknown for good. Ask once more
+            # with fresh metadata (a real outage fails this too, and the caller is told).
+            consumer.list_topics(self._topic, timeout=_METADATA_TIMEOUT_S)
+            return self._watermarks_of(consumer)
+
+    def _watermarks_of(self, consumer: Consumer) -> dict[int, int]:
         return {
             partition: consumer.get_watermark_offsets(
                 TopicPartition(self._topic, partition), timeout=_METADATA_TIMEOUT_S
