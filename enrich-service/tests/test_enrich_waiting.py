@@ -31,6 +31,7 @@ from onboarding_events import (
     HrUserUpserted,
     Waiting,
 )
+from onboarding_runtime.kafka import EventProducer, KafkaConnection
 
 pytestmark = pytest.mark.integration
 
@@ -251,3 +252,36 @@ async def test_a_person_waiting_across_a_restart_with_new_hr_traffic_is_still_en
         )
 
     assert sorted((r.key or b"").decode() for r in found) == sorted([employee, other])
+
+
+async def test_a_record_due_later_than_any_delay_of_this_deployment_holds_nobody_back(
+    kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
+) -> None:
+    # Written under an hour's delay (since shortened, or by another deployment): the record
+    # behind it on the tier's partition is due now, and must not wait the hour.
+    early, early_email = unique_person()
+    behind, behind_email = unique_person()
+    await sim.put_user(behind_email)
+    since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
+    now = datetime.now(UTC)
+    async with enrich(enrich_retry_delays_s="1,2"):
+        producer = EventProducer(KafkaConnection(kafka_bootstrap))
+        await producer.start()
+        try:
+            for employee, email, due in (
+                (early, early_email, now + timedelta(hours=1)),
+                (behind, behind_email, now),
+            ):
+                until = now + timedelta(days=3)
+                wait = Waiting(1, due, now, until, HR_USERS_TOPIC, 0, 1, "pending")
+                await producer.publish(
+                    RETRY_TOPICS[0],
+                    key="same-partition",
+                    value=hr_event(employee, email).to_json(),
+                    headers=wait.headers(),
+                )
+        finally:
+            await producer.stop()
+        [record] = await read_until(kafka_bootstrap, since, {behind}, bool, within=30)
+
+    assert json.loads(record.value)["subject"] == behind

@@ -52,6 +52,8 @@ from enrich_service.waiting import WaitingWriter, dead_letter_as_hr
 # How long start-up waits for the erasure log and the published versions before serving
 # (not ready) while they go on loading.
 STARTUP_WAIT_S = 10.0
+# Clock differences between the replicas that write and read the retry tiers.
+HOLD_SLACK_S = 60.0
 
 
 def build_okta(settings: Settings) -> OktaClient:
@@ -198,6 +200,10 @@ def create_app(
         prepare=prepare_due,
         due=due_at,
         clock=clock,
+        # A record due later than this process's longest delay was written under longer
+        # delays (they were shortened since, or another deployment shares the topics): it
+        # is looked up now rather than holding every record behind it.
+        max_hold_s=max(schedule.delays_s) + HOLD_SLACK_S,
     )
     runners = (runner, retry_runner)
 
