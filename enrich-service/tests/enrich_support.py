@@ -7,7 +7,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,12 @@ def unique_person() -> tuple[str, str]:
 
 
 def hr_event(
-    employee_id: str, email: str, *, title: str = "Engineer", at: datetime | None = None
+    employee_id: str,
+    email: str,
+    *,
+    title: str = "Engineer",
+    at: datetime | None = None,
+    start: date | None = date(2024, 1, 15),
 ) -> HrUserUpserted:
     data = HrUser(
         employee_id=employee_id,
@@ -110,7 +115,7 @@ def hr_event(
         email=email,
         title=title,
         department="Engineering",
-        start_date=datetime(2024, 1, 15).date(),
+        start_date=start,
     )
     return HrUserUpserted(
         source="urn:test",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,7 +28,6 @@ from onboarding_events import (
     HR_USERS_TOPIC,
     RETRY_TOPICS,
     USERS_ENRICHED_TOPIC,
-    HrUserUpserted,
     Waiting,
 )
 from onboarding_runtime.kafka import EventProducer, KafkaConnection
@@ -61,11 +60,6 @@ async def _put_users(sim: Simulator, emails: list[str]) -> None:
 def _title(record: ConsumerRecord[bytes, bytes]) -> str:
     title: str = json.loads(record.value)["data"]["title"]
     return title
-
-
-def _starting(day: date, employee: str, email: str) -> HrUserUpserted:
-    event = hr_event(employee, email)
-    return event.model_copy(update={"data": event.data.model_copy(update={"start_date": day})})
 
 
 async def test_a_person_not_in_okta_waits_on_a_tier_and_is_enriched_once_okta_knows_them(
@@ -107,7 +101,7 @@ async def test_a_future_hire_not_in_okta_is_scheduled_until_their_start_date_and
     start = datetime.now(UTC).date() + timedelta(days=40)
     tiers = await _tier_ends(kafka_bootstrap)
     async with enrich(enrich_retry_delays_s="3600", enrich_prehire_grace_s=86400.0):
-        await publish_hr(kafka_bootstrap, [_starting(start, employee, email)])
+        await publish_hr(kafka_bootstrap, [hr_event(employee, email, start=start)])
         [waiting] = await read_until(
             kafka_bootstrap, tiers[RETRY_TOPICS[0]], {employee}, bool, within=30
         )
@@ -184,7 +178,7 @@ async def test_a_hire_enriched_before_activation_is_enriched_again_once_the_acco
     kafka_bootstrap: str, sim: Simulator, enrich: EnrichFactory
 ) -> None:
     employee, email = unique_person()
-    event = _starting(datetime.now(UTC).date() + timedelta(days=10), employee, email)
+    event = hr_event(employee, email, start=datetime.now(UTC).date() + timedelta(days=10))
     await sim.put_user(email, status="STAGED")
     since = await end_offsets(kafka_bootstrap, USERS_ENRICHED_TOPIC)
     hr_since = await end_offsets(kafka_bootstrap, HR_USERS_TOPIC)

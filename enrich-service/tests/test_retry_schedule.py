@@ -16,8 +16,7 @@ SCHEDULE = RetrySchedule(
 
 
 def _starting(day: date | None) -> HrUserUpserted:
-    event = hr_event("e1", "e1@example.com")
-    return event.model_copy(update={"data": event.data.model_copy(update={"start_date": day})})
+    return hr_event("e1", "e1@example.com", start=day)
 
 
 def test_someone_without_a_start_date_waits_the_not_found_period_on_widening_tiers() -> None:

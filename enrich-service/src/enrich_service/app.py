@@ -160,6 +160,10 @@ def create_app(
     async def prepare_due(starts: Mapping[TopicPartition, int]) -> bool:
         return await published.sync()
 
+    # A record that waited fails as its HR record, from either consumer (`waiting.py`).
+    dead_letters = remembering(
+        dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
+    )
     breaker = CircuitBreaker("enrich", probe_interval_s=settings.enrich_probe_interval_s)
     runner = ConsumerRunner(
         name="enrich",
@@ -167,10 +171,7 @@ def create_app(
         group_id=settings.enrich_group_id,
         topics=[HR_USERS_TOPIC],
         handler=handlers.hr,
-        # A record written back after a wait fails as its HR record (`waiting.py`).
-        dead_letter=remembering(
-            dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
-        ),
+        dead_letter=dead_letters,
         concurrency=settings.enrich_concurrency,
         supersedes=recent.supersedes,
         on_superseded=recent.superseded,
@@ -188,9 +189,7 @@ def create_app(
         group_id=settings.retry_group_id,
         topics=list(RETRY_TOPICS),
         handler=handlers.due,
-        dead_letter=remembering(
-            dead_letter_as_hr(dead_letter_to(producer, HR_USERS_DLQ_TOPIC)), recent
-        ),
+        dead_letter=dead_letters,
         concurrency=settings.enrich_concurrency,
         supersedes=recent.supersedes,
         on_superseded=recent.superseded,
